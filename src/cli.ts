@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * crio-sentinel command line: `check`, `fix`, `scan` and `run` are faces of one pipeline.
+ * Each command module exports `main(argv): Promise<number>` and returns its exit status.
+ */
+import { UserError } from './core/errors.js';
+import { VERSION } from './core/version.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  check: { summary: 'one-shot diagnosis of the CRI-O configuration on disk', load: () => import('./commands/check.js') },
+  fix: { summary: 'print (or --apply) the minimal change that removes fixable critical findings', load: () => import('./commands/fix.js') },
+  scan: { summary: 'offline incident analysis of a journal export', load: () => import('./commands/scan.js') },
+  run: { summary: 'the daemon: metrics, status API and page', load: () => import('./commands/run.js') },
+};
+
+function usage(): string {
+  const lines = ['usage: crio-sentinel <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(6)} ${c.summary}`);
+  lines.push('', "Run 'crio-sentinel <command> --help' for the options of a command.");
+  return lines.join('\n');
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 3 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    process.stdout.write(`crio-sentinel ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`crio-sentinel: unknown command "${name}"\n${usage()}\n`);
+    return 3;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.main(rest);
+  } catch (err) {
+    if (err instanceof UserError || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`crio-sentinel ${name}: ${err.message}\n`);
+      return 3;
+    }
+    process.stderr.write(`crio-sentinel ${name}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 3;
+  }
+}
+
+cli(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`crio-sentinel: ${String(err)}\n`);
+    process.exitCode = 3;
+  },
+);

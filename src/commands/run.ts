@@ -1,0 +1,5 @@
+/** `crio-sentinel run` — placeholder until its issue lands. */
+export async function main(_argv: string[]): Promise<number> {
+  process.stderr.write('crio-sentinel run: not implemented yet\n');
+  return 3;
+}

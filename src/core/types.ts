@@ -1,0 +1,177 @@
+/**
+ * Shared plain-data types of crio-sentinel's pipeline.
+ *
+ *   sources (config files, journal, CRI-O socket, node facts)
+ *     -> pure core (config engine, classifier, correlator, findings)
+ *     -> outputs (metrics, HTTP, CLI)
+ *
+ * Everything here is data: no behaviour, no I/O. Modules of the core take these
+ * values plus an injected FileView and Clock and return new values.
+ */
+
+// ---------------------------------------------------------------- clock & files
+
+/** Injected clock: milliseconds since the epoch. */
+export type Clock = () => number;
+
+export type FileKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
+
+export interface FileStat {
+  kind: FileKind;
+  size: number;
+  /** permission bits (mode & 0o7777) */
+  mode: number;
+  mtimeMs: number;
+}
+
+/**
+ * Read-only view of a host file system, rooted at `--root`.
+ * All paths given to it are HOST paths ("/etc/crio/crio.conf"); the view maps them under the root.
+ * Implementations never throw for a missing path (they return null); other failures throw
+ * FileViewError carrying an errno-style code.
+ */
+export interface FileView {
+  /** lstat (does not follow a final symlink); null when the path does not exist. */
+  lstat(path: string): FileStat | null;
+  /** stat (follows symlinks); null when missing or a dangling link. */
+  stat(path: string): FileStat | null;
+  /** Entry names of a directory as raw bytes (non-UTF-8 names are kept). */
+  readdirRaw(path: string): Buffer[];
+  /** Read a whole file, refusing (FileViewError code 'EFBIG') when larger than maxBytes. */
+  readFile(path: string, maxBytes: number): Buffer;
+  /** True when the path resolves to a regular file with an execute bit. */
+  isExecutable(path: string): boolean;
+  /** Resolve a symlink target as the host would see it (host path), or null. */
+  readlink(path: string): string | null;
+}
+
+export class FileViewError extends Error {
+  constructor(
+    readonly code: string,
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FileViewError';
+  }
+}
+
+// ---------------------------------------------------------------- findings
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+/** A finding as every output renders it (CLI text/JSON, API, page, metrics). */
+export interface Finding {
+  /** stable kebab-case id from src/findings/catalogue.ts */
+  id: string;
+  severity: Severity;
+  /** one line, plain words */
+  summary: string;
+  /** concrete evidence: "file /etc/crio/crio.conf.d/99-nvidia.conf line 4: default_runtime = \"nvidia\"" */
+  evidence: string[];
+  /** what to do, plain words, may span several sentences */
+  remediation: string;
+  /** optional subject, for per-pod/per-container findings */
+  subject?: { namespace?: string; pod?: string; podUID?: string; containerId?: string; file?: string };
+}
+
+// ---------------------------------------------------------------- config engine
+
+/** Where a value came from. Paths are host paths (no --root prefix). */
+export type Provenance =
+  | { file: string; line: number | null }
+  | { builtin: true }
+  | { flag: string };
+
+export interface RuntimeHandlerView {
+  runtimePath: string;
+  runtimeType: string;
+  runtimeRoot: string;
+  monitorPath: string;
+  isNvidia: boolean;
+  source: Provenance;
+}
+
+export type FileStatus = 'applied' | 'missing' | 'error' | 'ignored';
+
+export interface FileReport {
+  /** host path */
+  path: string;
+  status: FileStatus;
+  error?: string;
+}
+
+/**
+ * The `crio-sentinel check --output json` contract (README: "check JSON").
+ * `effective` is null only when the configuration cannot be resolved at all (a fatal parse error).
+ */
+export interface ConfigReport {
+  crioVersion: string | null;
+  files: FileReport[];
+  effective: {
+    defaultRuntime: { name: string; source: Provenance };
+    runtimes: Record<string, RuntimeHandlerView>;
+  } | null;
+  crioWouldStart: boolean;
+  startError: string | null;
+  lowLevelRuntime: { wrapper: string; binary: string | null } | null;
+  findings: Finding[];
+}
+
+/** Inputs to the engine besides the file view. Unset flags are undefined; env is the CRI-O process env. */
+export interface ConfigInputs {
+  /** --config / -c; "" skips the main file */
+  config?: string;
+  /** --config-dir / -d; "" skips drop-ins */
+  configDir?: string;
+  /** --default-runtime */
+  defaultRuntime?: string;
+  /** --runtimes (may be given several times) */
+  runtimes?: string[];
+  /** CONTAINER_CONFIG, CONTAINER_CONFIG_DIR, CONTAINER_DEFAULT_RUNTIME, CONTAINER_RUNTIMES … */
+  env?: Record<string, string | undefined>;
+  /** CRI-O version, e.g. "1.31.0"; null when unknown (newest rules apply) */
+  crioVersion: string | null;
+}
+
+// ---------------------------------------------------------------- journal
+
+/** One journal entry, normalised from export, JSON or plain-text input. */
+export interface JournalEntry {
+  /** __CURSOR, when the source has one */
+  cursor: string | null;
+  /** __REALTIME_TIMESTAMP in microseconds since the epoch (fits a double until year 2255) */
+  realtimeUs: number;
+  /** _SYSTEMD_UNIT (or UNIT for PID 1 lines); null when absent */
+  unit: string | null;
+  /** SYSLOG_IDENTIFIER */
+  identifier: string | null;
+  /** _TRANSPORT: stdout, syslog, kernel, journal, audit … */
+  transport: string | null;
+  pid: number | null;
+  /** _STREAM_ID, used to join multi-line klog records */
+  streamId: string | null;
+  bootId: string | null;
+  /** MESSAGE decoded as UTF-8 (invalid bytes replaced) */
+  message: string;
+}
+
+/** Why an input record was skipped; each reason is a metric label value. */
+export type SkipReason =
+  | 'truncated'
+  | 'no_message'
+  | 'invalid_utf8'
+  | 'oversize'
+  | 'malformed'
+  | 'no_timestamp'
+  | 'binary_garbage';
+
+/** Health of a journal source, rendered by /readyz, /api/v1/status and metrics. */
+export interface SourceHealth {
+  up: boolean;
+  /** 'off' when deliberately disabled (e.g. no journal on this host and none requested) */
+  mode: 'follow' | 'file' | 'off';
+  restarts: number;
+  lastEntryAtUs: number | null;
+  lastError: string | null;
+}
