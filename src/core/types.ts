@@ -175,3 +175,93 @@ export interface SourceHealth {
   lastEntryAtUs: number | null;
   lastError: string | null;
 }
+
+// ---------------------------------------------------------------- events (journal -> correlator)
+
+/**
+ * What the event pipeline knows at a point in time. It is the `scan --output json` contract
+ * (README: "scan JSON") and the `events` part of /api/v1/status. Times are ISO 8601 strings.
+ */
+export interface EventSnapshot {
+  entries: number;
+  killFailures: { containerId: string; count: number; reason: string; runtimePath: string | null; namespace?: string; pod?: string }[];
+  stopRpcFailures: number;
+  execPermissionDenied: { containerId: string; count: number; loop: boolean; namespace?: string; pod?: string; container?: string }[];
+  stuckTerminating: {
+    namespace: string | null;
+    pod: string | null;
+    podUID: string | null;
+    containerIds: string[];
+    firstStopAt: string;
+    resolved: boolean;
+    /** seconds since the first stop request, at snapshot time */
+    stuckSeconds: number;
+  }[];
+  defaultRuntimeTimeline: { at: string; defaultRuntime: string; source: string }[];
+  /** what the journal says about the running CRI-O */
+  crio: {
+    version: string | null;
+    lastStartAt: string | null;
+    /** the default CRI-O reports (startup dump, `Set config default_runtime`, reload) */
+    configuredDefault: string | null;
+    /** the default the runtime layer uses (changes only on a CRI-O start; see runtime-failure-mechanisms.md §10) */
+    runtimeLayerDefault: string | null;
+    handlers: string[] | null;
+  };
+  findings: Finding[];
+}
+
+/** Counter sink the daemon turns into Prometheus counters; label values are bounded by the caller. */
+export interface EventCounters {
+  killFailure(reason: string, runtime: string, defaultRuntime: string): void;
+  stopRpcFailure(rpc: 'StopContainer' | 'StopPodSandbox' | 'KillContainer' | 'KillPodSandbox', defaultRuntime: string): void;
+  execPermissionDenied(defaultRuntime: string): void;
+  apparmorDenial(operation: string, comm: string): void;
+}
+
+// ---------------------------------------------------------------- daemon status (/api/v1/status)
+
+/** The running CRI-O as read from its socket (GET /config, /info) or, failing that, its journal lines. */
+export interface LiveCrio {
+  source: 'api' | 'journal' | 'none';
+  defaultRuntime: string | null;
+  runtimes: Record<string, { runtimePath: string; runtimeRoot: string; runtimeType: string }> | null;
+  /** storage/cgroup facts from GET /info */
+  info: Record<string, unknown> | null;
+  /** process facts (systeminformation): pid, start time, real flags and CONTAINER_* env */
+  process: { pid: number; startedAt: string | null; args: string[]; env: Record<string, string> } | null;
+  lastError: string | null;
+}
+
+export interface NodeFacts {
+  name: string;
+  kernel: string | null;
+  os: string | null;
+  nvidiaGpus: number | null;
+  gpuModels: string[];
+}
+
+/** The /api/v1/status contract; also what metrics, the page and readiness are computed from. */
+export interface DaemonStatus {
+  version: string;
+  node: NodeFacts;
+  generatedAt: string;
+  crioVersion: string | null;
+  config: {
+    report: ConfigReport | null;
+    lastReloadAt: string | null;
+    reloads: { success: number; failure: number };
+    lastError: string | null;
+  };
+  live: LiveCrio;
+  /** files resolve to a different default or runtime set than the running CRI-O */
+  drift: boolean;
+  events: EventSnapshot | null;
+  findings: Finding[];
+  sources: {
+    journal: SourceHealth;
+    crioApi: { up: boolean; lastError: string | null };
+    nodeFacts: { up: boolean; lastError: string | null };
+  };
+  ready: { ok: boolean; reason: string };
+}
