@@ -1,0 +1,199 @@
+/**
+ * Flags of `crio-sentinel run`, in the style of the Prometheus exporters (`--web.listen-address`,
+ * `--web.config.file`, `--log.level`-like `--log-level`). Pure: argv, env and the host name in,
+ * a RunFlags value out; bad input throws UserError (the CLI prints one line and exits 3).
+ */
+import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'logfmt' | 'json';
+
+export interface ListenAddress {
+  /** undefined = every interface (":20260") */
+  host: string | undefined;
+  port: number;
+  /** as given */
+  text: string;
+}
+
+export interface EventThresholds {
+  /** a pod counts as stuck Terminating after this long without exit evidence */
+  stuckMs: number;
+  /** permission-denied exec failures for one container before it is a loop */
+  execLoopCount: number;
+  /** ... within this window */
+  execLoopWindowMs: number;
+  /** a loop ends after this long without a new failure */
+  execLoopQuietMs: number;
+}
+
+export interface RunFlags {
+  listen: ListenAddress;
+  webConfigFile: string | null;
+  /** host root the node's files are read under ("/" on the node, a directory in tests) */
+  root: string;
+  /** --config / --config-dir as given (undefined = not set; "" = skip) */
+  config: string | undefined;
+  configDir: string | undefined;
+  /** --crio-version; null = detect */
+  crioVersion: string | null;
+  /** the daemon's own state directory (journal cursor); NOT under --root */
+  stateDir: string;
+  /** --journal-directory: read journal files from here instead of the host journal */
+  journalDirectory: string | null;
+  noJournal: boolean;
+  /** host path of the CRI-O socket; the daemon opens it under --root */
+  crioSocket: string;
+  /** how often the CRI-O socket is polled */
+  crioPollMs: number;
+  nodeName: string;
+  thresholds: EventThresholds;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  demo: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const DEFAULT_LISTEN = ':20260';
+export const DEFAULT_STATE_DIR = '/var/lib/crio-sentinel';
+export const DEFAULT_CRIO_SOCKET = '/var/run/crio/crio.sock';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parse a Prometheus-style duration: "90s", "2m", "1m30s", "500ms", "1h". Returns milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const t = text.trim();
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(t)) !== null) {
+    total += Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000);
+    pos = re.lastIndex;
+  }
+  if (t === '' || pos !== t.length) {
+    throw new UserError(`--${flag}: invalid duration "${text}" (use e.g. 90s, 2m, 1m30s, 500ms)`);
+  }
+  return Math.round(total);
+}
+
+/** Parse "host:port", ":port" or "[v6]:port". */
+export function parseListenAddress(text: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new UserError(`--web.listen-address: invalid address "${text}" (use host:port, :port or [v6]:port)`);
+  }
+  const host = m[1] ?? m[2];
+  return { host: host === '' || host === undefined ? undefined : host, port, text };
+}
+
+function positiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UserError(`--${flag}: expected a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+function oneOf<T extends string>(text: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UserError(`--${flag}: expected one of ${allowed.join('|')}, got "${text}"`);
+}
+
+const OPTIONS = {
+  'web.listen-address': { type: 'string' },
+  'web.config.file': { type: 'string' },
+  root: { type: 'string' },
+  config: { type: 'string' },
+  'config-dir': { type: 'string' },
+  'crio-version': { type: 'string' },
+  'state-dir': { type: 'string' },
+  'journal-directory': { type: 'string' },
+  'no-journal': { type: 'boolean' },
+  'crio-socket': { type: 'string' },
+  'crio-poll-interval': { type: 'string' },
+  'node-name': { type: 'string' },
+  'stuck-threshold': { type: 'string' },
+  'exec-loop-count': { type: 'string' },
+  'exec-loop-window': { type: 'string' },
+  'exec-loop-quiet': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  demo: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export const RUN_USAGE = `usage: crio-sentinel run [options]
+
+The daemon: watches CRI-O's configuration, follows the journal, reads the running CRI-O over its
+socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page.
+
+  --web.listen-address=ADDR   address to listen on (default ${DEFAULT_LISTEN}; 127.0.0.1:0 = ephemeral port)
+  --web.config.file=FILE      exporter-toolkit web config (TLS, basic auth)
+  --root=DIR                  host root the node's files are read under (default /)
+  --config=FILE               CRI-O main config file (default: CRI-O's own flag, env, /etc/crio/crio.conf)
+  --config-dir=DIR            CRI-O drop-in directory (default: /etc/crio/crio.conf.d)
+  --crio-version=X.Y.Z        CRI-O version (default: detected)
+  --state-dir=DIR             the daemon's own state (journal cursor); not under --root (default ${DEFAULT_STATE_DIR})
+  --journal-directory=DIR     read journal files from DIR instead of the host journal
+  --no-journal                do not follow the journal (the journal source shows as deliberately off)
+  --crio-socket=PATH          CRI-O socket, a host path opened under --root (default ${DEFAULT_CRIO_SOCKET})
+  --crio-poll-interval=DUR    how often the socket is read (default 15s)
+  --node-name=NAME            node name (default $NODE_NAME, else the host name)
+  --stuck-threshold=DUR       a pod is stuck Terminating after this long (default 2m)
+  --exec-loop-count=N         permission-denied exec failures that make a loop (default 3)
+  --exec-loop-window=DUR      ... within this window (default 60s)
+  --exec-loop-quiet=DUR       a loop ends after this long without failures (default 5m)
+  --log-level=LEVEL           debug|info|warn|error (default info)
+  --log-format=FORMAT         logfmt|json (default logfmt)
+  --demo                      run against the bundled example node and replay the bundled incident
+  --help, --version
+`;
+
+/** Parse `run` argv. `env` and `hostname` are injected so that tests need no process globals. */
+export function parseRunFlags(argv: string[], env: Record<string, string | undefined>, hostname: string): RunFlags {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UserError(err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err));
+  }
+  const str = (k: keyof typeof OPTIONS): string | undefined => {
+    const v = values[k];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const demo = values.demo === true;
+  const root = str('root') ?? '/';
+  if (root === '') throw new UserError('--root: must not be empty');
+  const crioVersion = str('crio-version') ?? null;
+  if (crioVersion !== null && !/^v?\d+\.\d+(\.\d+)?([-+.].*)?$/.test(crioVersion)) {
+    throw new UserError(`--crio-version: expected X.Y.Z, got "${crioVersion}"`);
+  }
+  const nodeName = str('node-name') ?? (env.NODE_NAME && env.NODE_NAME !== '' ? env.NODE_NAME : hostname);
+  return {
+    listen: parseListenAddress(str('web.listen-address') ?? (demo ? '127.0.0.1:20260' : DEFAULT_LISTEN)),
+    webConfigFile: str('web.config.file') ?? null,
+    root,
+    config: str('config'),
+    configDir: str('config-dir'),
+    crioVersion: crioVersion === null ? null : crioVersion.replace(/^v/, ''),
+    stateDir: str('state-dir') ?? DEFAULT_STATE_DIR,
+    journalDirectory: str('journal-directory') ?? null,
+    noJournal: values['no-journal'] === true,
+    crioSocket: str('crio-socket') ?? DEFAULT_CRIO_SOCKET,
+    crioPollMs: parseDuration(str('crio-poll-interval') ?? '15s', 'crio-poll-interval'),
+    nodeName,
+    thresholds: {
+      stuckMs: parseDuration(str('stuck-threshold') ?? '2m', 'stuck-threshold'),
+      execLoopCount: positiveInt(str('exec-loop-count') ?? '3', 'exec-loop-count'),
+      execLoopWindowMs: parseDuration(str('exec-loop-window') ?? '60s', 'exec-loop-window'),
+      execLoopQuietMs: parseDuration(str('exec-loop-quiet') ?? '5m', 'exec-loop-quiet'),
+    },
+    logLevel: oneOf(str('log-level') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'log-level'),
+    logFormat: oneOf(str('log-format') ?? 'logfmt', ['logfmt', 'json'] as const, 'log-format'),
+    demo,
+    help: values.help === true,
+    version: values.version === true,
+  };
+}
