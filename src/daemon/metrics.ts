@@ -1,0 +1,465 @@
+/**
+ * Prometheus metrics of the daemon (docs/metrics.md is the reference; the names are a contract
+ * for dashboards and alert rules).
+ *
+ * - State (config, findings, stuck pods, source health) is computed at scrape time in collect()
+ *   from `deps.status()`, so a scrape always shows the same picture as /api/v1/status.
+ * - Counters (kill failures, journal entries, reloads …) are incremented through the returned sinks.
+ * - Cardinality is bounded by construction: label values pass through bounded label sets
+ *   (at most N distinct values per label, then "other"), no container IDs, stuck pods capped.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DaemonStatus, EventCounters, Finding, Provenance, Severity } from '../core/types.js';
+import { CATALOGUE } from '../findings/catalogue.js';
+
+export interface MetricsDeps {
+  /** the current status; called once per scrape */
+  status: () => DaemonStatus;
+  /** metric name prefix, default "crio_sentinel_" */
+  prefix?: string;
+  /** collect the process metrics (cpu, memory, fds, event loop); default true */
+  processMetrics?: boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  events: EventCounters;
+  journal: { entry(unit: string): void; skip(reason: string): void };
+  config: { reload(result: 'success' | 'failure'): void };
+}
+
+/** Limits that keep the series count bounded whatever the node throws at us. */
+export const METRIC_LIMITS = {
+  /** distinct values per free-text label (reason, runtime, comm, operation …) before "other" */
+  labelValues: 16,
+  /** longest label value kept; longer values are cut */
+  labelLength: 128,
+  /** runtime handlers exported by runtime_handler_info */
+  handlers: 32,
+  /** stuck pods exported by pod_stuck_terminating_seconds (the longest-stuck ones win) */
+  stuckPods: 500,
+} as const;
+
+export const JOURNAL_UNITS = ['crio', 'kubelet', 'conmon', 'kernel', 'other'] as const;
+export const SKIP_REASONS = ['truncated', 'no_message', 'invalid_utf8', 'oversize', 'malformed', 'no_timestamp', 'binary_garbage'] as const;
+export const STOP_RPCS = ['StopContainer', 'StopPodSandbox', 'KillContainer', 'KillPodSandbox'] as const;
+
+const SEVERITY_LEVEL: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
+
+/** Map a systemd unit / identifier to the bounded `unit` label: crio, kubelet, conmon, kernel or other. */
+export function unitLabel(unit: string | null | undefined): (typeof JOURNAL_UNITS)[number] {
+  if (!unit) return 'other';
+  const u = unit.toLowerCase().replace(/\.(service|scope)$/, '');
+  if (u === 'kernel') return 'kernel';
+  if (u === 'conmon' || u.startsWith('crio-conmon-') || u.startsWith('conmon')) return 'conmon';
+  if (u === 'crio' || u === 'cri-o') return 'crio';
+  if (u === 'kubelet') return 'kubelet';
+  return 'other';
+}
+
+/** The `source_file` label of a provenance: the file path, `builtin`, or `flag:<flag>`. */
+export function provenanceLabel(p: Provenance): string {
+  if ('file' in p) return p.file;
+  if ('flag' in p) return `flag:${p.flag}`;
+  return 'builtin';
+}
+
+function basename(p: string): string {
+  const trimmed = p.replace(/\/+$/, '');
+  const i = trimmed.lastIndexOf('/');
+  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+}
+
+function clip(v: string): string {
+  return v.length > METRIC_LIMITS.labelLength ? v.slice(0, METRIC_LIMITS.labelLength) : v;
+}
+
+/**
+ * A bounded set of label values: the first `max` distinct values pass, later ones become "other".
+ * State lives in the closure of one metrics instance (no module-level state).
+ */
+function boundedLabel(max: number, fallback = 'other'): (v: string) => string {
+  const seen = new Set<string>();
+  return (raw: string) => {
+    const v = clip(raw === '' ? 'unknown' : raw);
+    if (seen.has(v)) return v;
+    if (seen.size >= max) return fallback;
+    seen.add(v);
+    return v;
+  };
+}
+
+function isoToSeconds(iso: string | null | undefined): number {
+  if (!iso) return 0;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms / 1000 : 0;
+}
+
+/** The highest severity among active findings, per id. */
+function activeSeverities(findings: Finding[]): Map<string, Severity> {
+  const out = new Map<string, Severity>();
+  for (const f of findings) {
+    const prev = out.get(f.id);
+    if (!prev || SEVERITY_LEVEL[f.severity] > SEVERITY_LEVEL[prev]) out.set(f.id, f.severity);
+  }
+  return out;
+}
+
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const prefix = deps.prefix ?? 'crio_sentinel_';
+  const registry = new Registry();
+  const n = (name: string): string => prefix + name;
+  const registers = [registry];
+  if (deps.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix });
+    // prom-client also exports three gauges named *_total (sums of nodejs_active_handles/requests/resources),
+    // which `promtool check metrics` rejects ("non-counter metrics should not have _total suffix").
+    for (const bad of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(n(bad));
+    }
+  }
+
+  // One status per scrape: prom-client runs every collect() of a scrape synchronously in one
+  // tick, so the first one reads the status and the cache is dropped at the next microtask.
+  let cached: DaemonStatus | null = null;
+  const status = (): DaemonStatus => {
+    if (cached) return cached;
+    cached = deps.status();
+    queueMicrotask(() => {
+      cached = null;
+    });
+    return cached;
+  };
+
+  // ------------------------------------------------------------ build / node
+  new Gauge({
+    name: n('build_info'),
+    help: 'Build information of crio-sentinel; always 1.',
+    labelNames: ['version', 'nodejs_version'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ version: clip(status().version), nodejs_version: process.version }, 1);
+    },
+  });
+
+  new Gauge({
+    name: n('node_info'),
+    help: 'Facts about the node crio-sentinel runs on; always 1.',
+    labelNames: ['node', 'kernel', 'os'],
+    registers,
+    collect() {
+      const node = status().node;
+      this.reset();
+      this.set({ node: clip(node.name), kernel: clip(node.kernel ?? ''), os: clip(node.os ?? '') }, 1);
+    },
+  });
+
+  new Gauge({
+    name: n('nvidia_gpus'),
+    help: 'NVIDIA GPUs found on the node; NaN when unknown (node facts unavailable).',
+    registers,
+    collect() {
+      const gpus = status().node.nvidiaGpus;
+      this.set(gpus ?? Number.NaN);
+    },
+  });
+
+  // ------------------------------------------------------------ configuration (files)
+  new Gauge({
+    name: n('default_runtime_info'),
+    help: 'The default runtime CRI-O resolves from its configuration files, and where it was set (source_file: path, builtin or flag:<flag>); always 1, absent when the configuration cannot be resolved.',
+    labelNames: ['runtime', 'runtime_path', 'source_file'],
+    registers,
+    collect() {
+      this.reset();
+      const eff = status().config.report?.effective;
+      if (!eff) return;
+      const name = eff.defaultRuntime.name;
+      this.set(
+        {
+          runtime: clip(name),
+          runtime_path: clip(eff.runtimes[name]?.runtimePath ?? ''),
+          source_file: clip(provenanceLabel(eff.defaultRuntime.source)),
+        },
+        1,
+      );
+    },
+  });
+
+  new Gauge({
+    name: n('default_runtime_is_nvidia'),
+    help: '1 when the effective default runtime is the NVIDIA wrapper, else 0.',
+    registers,
+    collect() {
+      const eff = status().config.report?.effective;
+      if (!eff) {
+        this.set(0);
+        return;
+      }
+      const name = eff.defaultRuntime.name;
+      const h = eff.runtimes[name];
+      const nvidia = h ? h.isNvidia : name.toLowerCase().startsWith('nvidia');
+      this.set(nvidia ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('runtime_handler_info'),
+    help: 'One series per runtime handler the configuration files define; always 1.',
+    labelNames: ['handler', 'runtime_path', 'runtime_type', 'runtime_root', 'nvidia'],
+    registers,
+    collect() {
+      this.reset();
+      const eff = status().config.report?.effective;
+      if (!eff) return;
+      const names = Object.keys(eff.runtimes).sort().slice(0, METRIC_LIMITS.handlers);
+      for (const h of names) {
+        const r = eff.runtimes[h];
+        if (!r) continue;
+        this.set(
+          {
+            handler: clip(h),
+            runtime_path: clip(r.runtimePath),
+            runtime_type: clip(r.runtimeType),
+            runtime_root: clip(r.runtimeRoot),
+            nvidia: r.isNvidia ? 'true' : 'false',
+          },
+          1,
+        );
+      }
+    },
+  });
+
+  new Gauge({
+    name: n('crio_would_start'),
+    help: '1 when CRI-O would start with the configuration on disk, else 0.',
+    registers,
+    collect() {
+      this.set(status().config.report?.crioWouldStart ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('config_drift'),
+    help: '1 when the files resolve to a different default runtime or runtime set than the running CRI-O.',
+    registers,
+    collect() {
+      this.set(status().drift ? 1 : 0);
+    },
+  });
+
+  const reloads = new Counter({
+    name: n('config_reloads_total'),
+    help: 'Re-evaluations of the CRI-O configuration by crio-sentinel, by result.',
+    labelNames: ['result'],
+    registers,
+  });
+  reloads.inc({ result: 'success' }, 0);
+  reloads.inc({ result: 'failure' }, 0);
+
+  new Gauge({
+    name: n('config_last_reload_timestamp_seconds'),
+    help: 'Unix time of the last configuration evaluation; 0 before the first.',
+    registers,
+    collect() {
+      this.set(isoToSeconds(status().config.lastReloadAt));
+    },
+  });
+
+  // ------------------------------------------------------------ findings
+  new Gauge({
+    name: n('finding_active'),
+    help: '1 when the finding is active, else 0; one series per catalogue id. severity is the catalogue default (stable label); see finding_severity for raised severities.',
+    labelNames: ['id', 'severity'],
+    registers,
+    collect() {
+      const active = activeSeverities(status().findings);
+      for (const e of CATALOGUE) this.set({ id: e.id, severity: e.severity }, active.has(e.id) ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('finding_severity'),
+    help: 'Severity of the finding as currently raised: 0 inactive, 1 info, 2 warning, 3 critical; one series per catalogue id.',
+    labelNames: ['id'],
+    registers,
+    collect() {
+      const active = activeSeverities(status().findings);
+      for (const e of CATALOGUE) {
+        const s = active.get(e.id);
+        this.set({ id: e.id }, s ? SEVERITY_LEVEL[s] : 0);
+      }
+    },
+  });
+
+  // ------------------------------------------------------------ events (counters through sinks)
+  const killFailures = new Counter({
+    name: n('container_kill_failures_total'),
+    help: 'Failed container kills seen in the journal, by reason, runtime binary (basename) and the default runtime in force.',
+    labelNames: ['reason', 'runtime', 'default_runtime'],
+    registers,
+  });
+  const stopRpcFailures = new Counter({
+    name: n('stop_rpc_failures_total'),
+    help: 'Failed stop/kill CRI RPCs reported by kubelet, by RPC and the default runtime in force.',
+    labelNames: ['rpc', 'default_runtime'],
+    registers,
+  });
+  const execDenied = new Counter({
+    name: n('exec_permission_denied_total'),
+    help: 'Exec/probe failures with permission denied, by the default runtime in force.',
+    labelNames: ['default_runtime'],
+    registers,
+  });
+  const apparmor = new Counter({
+    name: n('apparmor_denials_total'),
+    help: 'Kernel AppArmor denials, by operation and command.',
+    labelNames: ['operation', 'comm'],
+    registers,
+  });
+
+  const reasonLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const runtimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const defaultRuntimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const operationLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const commLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const rpcSet = new Set<string>(STOP_RPCS);
+
+  const events: EventCounters = {
+    killFailure(reason, runtime, defaultRuntime) {
+      killFailures.inc({
+        reason: reasonLabel(reason),
+        runtime: runtimeLabel(basename(runtime)),
+        default_runtime: defaultRuntimeLabel(defaultRuntime),
+      });
+    },
+    stopRpcFailure(rpc, defaultRuntime) {
+      stopRpcFailures.inc({ rpc: rpcSet.has(rpc) ? rpc : 'other', default_runtime: defaultRuntimeLabel(defaultRuntime) });
+    },
+    execPermissionDenied(defaultRuntime) {
+      execDenied.inc({ default_runtime: defaultRuntimeLabel(defaultRuntime) });
+    },
+    apparmorDenial(operation, comm) {
+      apparmor.inc({ operation: operationLabel(operation), comm: commLabel(comm) });
+    },
+  };
+
+  new Gauge({
+    name: n('exec_loops'),
+    help: 'Containers whose exec probes currently fail with permission denied in a loop.',
+    registers,
+    collect() {
+      const ev = status().events;
+      this.set(ev ? ev.execPermissionDenied.filter((e) => e.loop).length : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('pods_stuck_terminating'),
+    help: 'Pods currently stuck in Terminating on this node.',
+    registers,
+    collect() {
+      const ev = status().events;
+      this.set(ev ? ev.stuckTerminating.filter((p) => !p.resolved).length : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('pod_stuck_terminating_seconds'),
+    help: `Seconds since the first stop request of each pod currently stuck in Terminating (at most ${METRIC_LIMITS.stuckPods} series, longest first); a series disappears when the pod resolves.`,
+    labelNames: ['namespace', 'pod'],
+    registers,
+    collect() {
+      this.reset();
+      const ev = status().events;
+      if (!ev) return;
+      const byPod = new Map<string, { namespace: string; pod: string; seconds: number }>();
+      for (const p of ev.stuckTerminating) {
+        if (p.resolved) continue;
+        const namespace = clip(p.namespace ?? 'unknown');
+        const pod = clip(p.pod ?? p.podUID ?? (p.containerIds[0] ? `container-${p.containerIds[0].slice(0, 12)}` : 'unknown'));
+        const key = `${namespace}\u0000${pod}`;
+        const prev = byPod.get(key);
+        if (!prev || p.stuckSeconds > prev.seconds) byPod.set(key, { namespace, pod, seconds: p.stuckSeconds });
+      }
+      const rows = [...byPod.values()].sort((a, b) => b.seconds - a.seconds).slice(0, METRIC_LIMITS.stuckPods);
+      for (const r of rows) this.set({ namespace: r.namespace, pod: r.pod }, r.seconds);
+    },
+  });
+
+  // ------------------------------------------------------------ journal source
+  new Gauge({
+    name: n('journal_up'),
+    help: '1 when the journal source is up, else 0 (also 0 when deliberately off; see /readyz).',
+    registers,
+    collect() {
+      this.set(status().sources.journal.up ? 1 : 0);
+    },
+  });
+
+  const journalEntries = new Counter({
+    name: n('journal_entries_total'),
+    help: 'Journal entries read, by unit (crio, kubelet, conmon, kernel, other).',
+    labelNames: ['unit'],
+    registers,
+  });
+  for (const u of JOURNAL_UNITS) journalEntries.inc({ unit: u }, 0);
+
+  const journalSkipped = new Counter({
+    name: n('journal_skipped_total'),
+    help: 'Journal records skipped, by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const r of SKIP_REASONS) journalSkipped.inc({ reason: r }, 0);
+  const skipSet = new Set<string>(SKIP_REASONS);
+
+  new Counter({
+    name: n('journal_restarts_total'),
+    help: 'Restarts of the journal follower (journalctl) since crio-sentinel started.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(Math.max(0, status().sources.journal.restarts));
+    },
+  });
+
+  new Gauge({
+    name: n('journal_last_entry_timestamp_seconds'),
+    help: 'Unix time of the newest journal entry read; 0 before the first.',
+    registers,
+    collect() {
+      const us = status().sources.journal.lastEntryAtUs;
+      this.set(us === null ? 0 : us / 1e6);
+    },
+  });
+
+  // ------------------------------------------------------------ CRI-O API
+  new Gauge({
+    name: n('crio_api_up'),
+    help: '1 when the CRI-O socket answered the last request, else 0.',
+    registers,
+    collect() {
+      this.set(status().sources.crioApi.up ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    events,
+    journal: {
+      entry(unit) {
+        journalEntries.inc({ unit: unitLabel(unit) });
+      },
+      skip(reason) {
+        journalSkipped.inc({ reason: skipSet.has(reason) ? reason : 'other' });
+      },
+    },
+    config: {
+      reload(result) {
+        reloads.inc({ result: result === 'success' ? 'success' : 'failure' });
+      },
+    },
+  };
+}
