@@ -1,0 +1,220 @@
+/**
+ * Classifier: JournalEntry -> typed Event (or null), driven by the PATTERNS table.
+ *
+ * Cost model: route by unit/identifier/transport; for crio and kubelet look up the rows whose
+ * prefilter starts with the record's first word (one Map lookup), check the fixed prefilter
+ * substring, and only then run a regex. Lines of no interest cost an indexOf and a Map miss.
+ *
+ * State (bounded): the klog joiner (open multi-line records per _PID/_STREAM_ID) and an LRU
+ * index of 20-hex conmon prefixes -> full 64-hex container IDs, fed by every line that names a
+ * full container ID.
+ */
+import type { JournalEntry } from '../core/types.js';
+import type { Event, EventSource } from './event.js';
+import { parseLogrus } from './go-unquote.js';
+import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats } from './klog-joiner.js';
+import { createLru } from './lru.js';
+import { clip, PATTERNS, type PatternContext, type PatternRow } from './patterns.js';
+
+export interface ClassifierStats {
+  /** entries seen */
+  entries: number;
+  /** events produced */
+  events: number;
+  /** hits per catalogue row id */
+  byPattern: Record<string, number>;
+  joiner: JoinerStats;
+  /** conmon exits whose 20-hex prefix was not known */
+  unresolvedPrefixes: number;
+  prefixIndexEvictions: number;
+}
+
+export interface Classifier {
+  classify(entry: JournalEntry): Event | null;
+  stats(): ClassifierStats;
+}
+
+export interface ClassifierOptions {
+  /** max remembered conmon prefixes (default 65 536) */
+  maxPrefixes?: number;
+  /** max lines of one multi-line kubelet record (default 64) */
+  maxRecordLines?: number;
+  /** max open multi-line records (default 256) */
+  maxOpenRecords?: number;
+}
+
+interface Index {
+  byWord: Map<string, PatternRow[]>;
+  anywhere: PatternRow[];
+}
+
+function firstWordOf(s: string, from = 0): string {
+  let i = from;
+  if (s.charCodeAt(i) === 34) i++;
+  let j = i;
+  while (j < s.length) {
+    const c = s.charCodeAt(j);
+    if (c === 32 || c === 34 || c === 92) break;
+    j++;
+  }
+  return s.slice(i, j);
+}
+
+function buildIndex(source: EventSource): Index {
+  const byWord = new Map<string, PatternRow[]>();
+  const anywhere: PatternRow[] = [];
+  for (const row of PATTERNS) {
+    if (row.source !== source) continue;
+    if (row.anywhere) {
+      anywhere.push(row);
+      continue;
+    }
+    const w = firstWordOf(row.prefilter);
+    let list = byWord.get(w);
+    if (!list) byWord.set(w, (list = []));
+    list.push(row);
+  }
+  return { byWord, anywhere };
+}
+
+const KUBELET_IDS = new Set(['kubelet', 'hyperkube', 'kubenswrapper', 'kubelet.service']);
+
+/** Which emitter wrote the entry (log-formats.md §1.1, §3); null = not ours. */
+export function routeEntry(e: JournalEntry): EventSource | null {
+  const id = e.identifier;
+  const unit = e.unit;
+  if (id === 'conmon' || (unit !== null && unit.startsWith('crio-conmon-'))) return 'conmon';
+  if (e.transport === 'kernel' || e.transport === 'audit' || id === 'kernel' || id === 'audit') return 'kernel';
+  if (id === 'systemd' || e.pid === 1) return unit === 'crio.service' || e.message.includes('CRI-O') || e.message.includes('crio.service') ? 'systemd' : null;
+  if (unit === 'kubelet.service' || (id !== null && KUBELET_IDS.has(id))) return 'kubelet';
+  if (unit === 'crio.service' || id === 'crio') return 'crio';
+  // no envelope metadata (plain text input): sniff
+  const m = e.message;
+  if (m.startsWith('time="')) return 'crio';
+  if (m.startsWith('conmon ')) return 'conmon';
+  if (m.includes('apparmor="DENIED"')) return 'kernel';
+  return null;
+}
+
+const EMPTY: Record<string, string> = {};
+
+export function createClassifier(opts: ClassifierOptions = {}): Classifier {
+  const idx: Record<EventSource, Index> = {
+    crio: buildIndex('crio'),
+    kubelet: buildIndex('kubelet'),
+    conmon: buildIndex('conmon'),
+    kernel: buildIndex('kernel'),
+    systemd: buildIndex('systemd'),
+  };
+  const joiner = createKlogJoiner({ maxLines: opts.maxRecordLines ?? 64, maxOpen: opts.maxOpenRecords ?? 256 });
+  const prefixes = createLru<string, string>(opts.maxPrefixes ?? 65_536);
+  const byPattern: Record<string, number> = {};
+  let entries = 0;
+  let events = 0;
+  let unresolvedPrefixes = 0;
+
+  function learn(id: string | undefined): void {
+    if (id && id.length === 64) {
+      const p = id.slice(0, 20);
+      if (prefixes.peek(p) !== id) prefixes.set(p, id);
+    }
+  }
+
+  function run(rows: readonly PatternRow[], text: string, ctx: PatternContext, source: EventSource, atMs: number, line: string): Event | null {
+    for (const row of rows) {
+      if (!text.includes(row.prefilter)) continue;
+      const m = row.regex.exec(text);
+      if (!m) continue;
+      const x = row.extract(m, ctx);
+      if (!x) continue;
+      const { kind, ...rest } = x;
+      byPattern[row.id] = (byPattern[row.id] ?? 0) + 1;
+      const ev: Event = { kind: kind ?? row.kind, pattern: row.id, source, atMs, line: clip(line, 1200), ...rest };
+      if (ctx.level) ev.level = ctx.level;
+      return ev;
+    }
+    return null;
+  }
+
+  function classifyCrio(e: JournalEntry, atMs: number): Event | null {
+    const msgText = e.message;
+    const at = msgText.indexOf(' msg=');
+    if (at < 0) return null;
+    const word = firstWordOf(msgText, at + 5);
+    const rows = idx.crio.byWord.get(word);
+    let anyHit = false;
+    for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) anyHit = true;
+    if (!rows && !anyHit) return null;
+    const l = parseLogrus(msgText);
+    if (!l) return null;
+    const ctx: PatternContext = { fields: () => l.fields, level: l.level };
+    const line = l.msg.startsWith('Current CRI-O configuration:') ? clip(msgText, 300) : msgText;
+    return (rows ? run(rows, l.msg, ctx, 'crio', atMs, line) : null) ?? (anyHit ? run(idx.crio.anywhere, l.msg, ctx, 'crio', atMs, line) : null);
+  }
+
+  function classifyKubelet(e: JournalEntry): Event | null {
+    const key = `${e.pid ?? ''}|${e.streamId ?? ''}`;
+    const rec = joiner.push(key, e.message, e.realtimeUs);
+    if (!rec) return null;
+    const atMs = Math.floor(rec.realtimeUs / 1000);
+    const rest = rec.rest;
+    const structured = splitStructured(rest);
+    let fields: Record<string, string> | null = null;
+    const ctx: PatternContext = {
+      fields: () => (fields ??= structured ? parseKlogKV(structured.kv) : EMPTY),
+      level: rec.severity,
+    };
+    const rows = idx.kubelet.byWord.get(firstWordOf(rest));
+    const hit = rows ? run(rows, rest, ctx, 'kubelet', atMs, rec.raw) : null;
+    if (hit) return hit;
+    return run(idx.kubelet.anywhere, rest, ctx, 'kubelet', atMs, rec.raw);
+  }
+
+  function classifySimple(source: 'conmon' | 'kernel' | 'systemd', e: JournalEntry, atMs: number): Event | null {
+    const ctx: PatternContext = { fields: () => EMPTY, level: '' };
+    const ev = run(idx[source].anywhere, e.message, ctx, source, atMs, e.message);
+    if (ev && source === 'conmon') {
+      const unit = e.unit;
+      const fromUnit = unit && unit.startsWith('crio-conmon-') ? /^crio-conmon-([0-9a-f]{64})\.scope$/.exec(unit)?.[1] : undefined;
+      const full = fromUnit ?? (ev.containerPrefix ? prefixes.get(ev.containerPrefix) : undefined);
+      if (full) {
+        ev.containerId = full;
+        delete ev.containerPrefix;
+      } else unresolvedPrefixes++;
+    }
+    return ev;
+  }
+
+  return {
+    classify(e) {
+      entries++;
+      const source = routeEntry(e);
+      if (source === null) return null;
+      const atMs = Math.floor(e.realtimeUs / 1000);
+      let ev: Event | null;
+      switch (source) {
+        case 'crio':
+          ev = classifyCrio(e, atMs);
+          break;
+        case 'kubelet':
+          ev = classifyKubelet(e);
+          break;
+        default:
+          ev = classifySimple(source, e, atMs);
+      }
+      if (ev) {
+        events++;
+        if (ev.containerId) learn(ev.containerId);
+      }
+      return ev;
+    },
+    stats: () => ({
+      entries,
+      events,
+      byPattern: { ...byPattern },
+      joiner: joiner.stats(),
+      unresolvedPrefixes,
+      prefixIndexEvictions: prefixes.evictions,
+    }),
+  };
+}
