@@ -1,0 +1,695 @@
+/**
+ * The CRI-O effective-config engine (crio-config.md §14), pure over an injected FileView.
+ *
+ *   version rules -> built-in defaults -> main file -> drop-ins (byte-wise, recursive)
+ *   -> CLI/env overrides -> config-level validation -> start-time validation
+ *
+ * `resolveDetailed` returns everything the findings, `check` and `fix` need; `resolveConfig`
+ * turns it into the `ConfigReport` contract (with findings).
+ */
+import * as TOML from '@iarna/toml';
+import {
+  FileViewError,
+  type ConfigInputs,
+  type ConfigReport,
+  type FileReport,
+  type FileView,
+  type Provenance,
+  type RuntimeHandlerView,
+} from '../core/types.js';
+import { describeKind, normalizeHostPath } from './host-file-view.js';
+import { isNvidiaHandler, lookPath } from './nvidia.js';
+import { CRIO_SCHEMA, checkLeaf, goTypeName, isTable, tomlTypeName, type Schema } from './schema.js';
+import { keyPath, lineOf, scanKeyLines } from './toml-lines.js';
+import { handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
+import { computeFindings } from './findings.js';
+import { mergeFindings } from '../findings/catalogue.js';
+
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** CRI-O's PATH (the systemd unit gives it no other). */
+export const CRIO_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+export const DEFAULT_CONFIG = '/etc/crio/crio.conf';
+export const DEFAULT_CONFIG_DIR = '/etc/crio/crio.conf.d';
+/** Where nvidia-ctk 1.18.0-1.19.0 writes its drop-in; CRI-O never reads it. */
+export const WRONG_NVIDIA_DIR = '/etc/crio/conf.d';
+const MAX_WALK_DEPTH = 32;
+const MAX_WALK_ENTRIES = 10_000;
+
+export interface HandlerEntry {
+  fields: Record<string, unknown>;
+  source: Provenance;
+}
+
+export interface LoadedFile {
+  path: string;
+  text: string;
+  lines: Map<string, number>;
+  doc: Record<string, unknown>;
+}
+
+export type FatalKind = 'decode' | 'type' | 'read' | 'not-regular' | 'oversize' | 'unreadable' | 'missing-main' | 'flag';
+
+export interface FatalError {
+  kind: FatalKind;
+  /** CRI-O's own wording, with the version's prefixes */
+  message: string;
+  path: string | null;
+  line: number | null;
+  column: number | null;
+  /** the inner message without prefixes ("toml: line 2, column 19: …") */
+  detail: string;
+}
+
+export interface ValidatedHandler {
+  name: string;
+  fields: Record<string, unknown>;
+  source: Provenance;
+  view: RuntimeHandlerView;
+  error: string | null;
+  dropped: boolean;
+}
+
+export interface DefaultSetting {
+  name: string;
+  source: Provenance;
+}
+
+export interface Resolution {
+  rules: VersionRules;
+  crioVersion: string | null;
+  mainPath: string;
+  mainExplicit: boolean;
+  configDir: string;
+  files: FileReport[];
+  loaded: Map<string, LoadedFile>;
+  fatal: FatalError | null;
+  /** default_runtime after files and overrides, before validation ("" possible) */
+  configured: DefaultSetting;
+  /** default_runtime from the files alone (what a SIGHUP would restore) */
+  filesDefault: DefaultSetting;
+  /** every file-level assignment of default_runtime, in application order */
+  defaultHistory: DefaultSetting[];
+  /** the effective default after config-level validation, null when it names no table or on fatal errors */
+  defaultRuntime: DefaultSetting | null;
+  handlers: Map<string, HandlerEntry>;
+  runcDeletions: { file: string; line: number | null }[];
+  configError: string | null;
+  validated: Map<string, ValidatedHandler>;
+  startError: string | null;
+  crioWouldStart: boolean;
+  /** entries that were read (or failed) in the drop-in dir and look unintended */
+  strays: { path: string; reason: string }[];
+  /** files present on disk that CRI-O never reads */
+  ignored: { path: string; reason: string; text: string | null }[];
+  /** non-runtime settings merged from the files (known keys only) */
+  settings: Record<string, unknown>;
+  cliDefault: { value: string; flag: string } | null;
+  cliRuntimes: { names: string[]; flag: string } | null;
+  path: string[];
+}
+
+class Fatal extends Error {
+  constructor(readonly fatal: FatalError) {
+    super(fatal.message);
+  }
+}
+
+/** Make any text safe for one output line: control characters and invalid bytes are escaped. */
+export function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+function clone<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (v instanceof Date) return new Date(v.getTime()) as T;
+  if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)])) as T;
+  return v;
+}
+
+function firstInvalidUtf8Line(buf: Buffer): number | null {
+  if (Buffer.from(buf.toString('utf8'), 'utf8').equals(buf)) return null;
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= buf.length; i++) {
+    if (i === buf.length || buf[i] === 0x0a) {
+      const part = buf.subarray(start, i);
+      if (!Buffer.from(part.toString('utf8'), 'utf8').equals(part)) return line;
+      line++;
+      start = i + 1;
+    }
+  }
+  return 1;
+}
+
+interface TypeProblem {
+  parts: string[];
+  value: unknown;
+  dest: string;
+}
+
+function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[], handlerKeys: Record<string, KeyType>): TypeProblem | null {
+  for (const [key, v] of Object.entries(doc)) {
+    const s = schema[key];
+    if (s === undefined) continue;
+    const parts = [...prefix, key];
+    if (typeof s === 'string') {
+      const r = checkLeaf(s, v);
+      if (r) return { parts, value: r.bad, dest: s === 'string[]' && Array.isArray(v) ? 'string' : s === 'map<string>' && isTable(v) ? 'string' : goTypeName(s) };
+    } else if ('handlers' in s) {
+      if (!isTable(v)) return { parts, value: v, dest: 'map[string]*config.RuntimeHandler' };
+      for (const [name, h] of Object.entries(v)) {
+        if (!isTable(h)) return { parts: [...parts, name], value: h, dest: 'config.RuntimeHandler' };
+        for (const [hk, hv] of Object.entries(h)) {
+          const t = handlerKeys[hk];
+          if (t === undefined) continue;
+          const r = checkLeaf(t, hv);
+          if (r) return { parts: [...parts, name, hk], value: r.bad, dest: (t === 'string[]' && Array.isArray(hv)) || (t === 'map<string>' && isTable(hv)) ? 'string' : goTypeName(t) };
+        }
+      }
+    } else if ('mapOfTables' in s) {
+      if (!isTable(v)) return { parts, value: v, dest: 'map' };
+      for (const [name, t] of Object.entries(v)) if (!isTable(t)) return { parts: [...parts, name], value: t, dest: 'struct' };
+    } else {
+      if (!isTable(v)) return { parts, value: v, dest: 'struct' };
+      const inner = typeCheck(v, s as Schema, parts, handlerKeys);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}
+
+function mergeSettings(target: Record<string, unknown>, doc: Record<string, unknown>, schema: Schema, prefix: string[]): void {
+  for (const [key, v] of Object.entries(doc)) {
+    const s = schema[key];
+    if (s === undefined) continue;
+    if (typeof s === 'string') {
+      if (key === 'storage_option' && prefix.length === 1) {
+        const all = [...((target[key] as string[] | undefined) ?? []), ...(v as string[])];
+        target[key] = all.filter((x, i) => all.lastIndexOf(x) === i);
+      } else if (prefix.length === 1 && ['root', 'runroot', 'storage_driver'].includes(key) && v === '') {
+        // an empty value keeps the one held before this file (config.go)
+      } else target[key] = clone(v);
+    } else if ('handlers' in s) {
+      continue;
+    } else if ('mapOfTables' in s) {
+      const m = (isTable(target[key]) ? target[key] : (target[key] = {})) as Record<string, unknown>;
+      for (const [name, t] of Object.entries(v as Record<string, unknown>)) m[name] = clone(t);
+    } else {
+      const sub = (isTable(target[key]) ? target[key] : (target[key] = {})) as Record<string, unknown>;
+      mergeSettings(sub, v as Record<string, unknown>, s as Schema, [...prefix, key]);
+    }
+  }
+}
+
+function tomlErrorParts(e: unknown): { line: number | null; column: number | null; text: string } {
+  const err = e as { line?: number; col?: number; message?: string };
+  const first = (err.message ?? String(e)).split('\n')[0] ?? '';
+  const text = first.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
+  const line = typeof err.line === 'number' ? err.line + 1 : null;
+  const column = typeof err.col === 'number' ? err.col + 1 : null;
+  return { line, column, text };
+}
+
+/** The drop-in walk: every non-directory entry, names sorted byte-wise, subdirectories at their sort position. */
+interface WalkEntry {
+  path: string;
+  /** a problem found while walking (unreadable dir, undecodable name, too deep) */
+  walkError?: string;
+}
+
+function walkDir(view: FileView, dir: string, depth: number, out: WalkEntry[]): void {
+  if (out.length >= MAX_WALK_ENTRIES) return;
+  if (depth > MAX_WALK_DEPTH) {
+    out.push({ path: dir, walkError: `lstat ${dir}: directory nesting deeper than ${MAX_WALK_DEPTH} levels: not followed` });
+    return;
+  }
+  let names: Buffer[];
+  try {
+    names = view.readdirRaw(dir);
+  } catch (e) {
+    out.push({ path: dir, walkError: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  names.sort(Buffer.compare);
+  for (const raw of names) {
+    if (out.length >= MAX_WALK_ENTRIES) return;
+    const name = raw.toString('utf8');
+    const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    if (!Buffer.from(name, 'utf8').equals(raw)) {
+      out.push({ path: `${dir}/${oneLine(raw.toString('latin1'))}`, walkError: `${dir}: entry name is not valid UTF-8; crio-sentinel cannot open it (CRI-O would read it)` });
+      continue;
+    }
+    let st;
+    try {
+      st = view.lstat(p);
+    } catch (e) {
+      out.push({ path: p, walkError: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    if (st?.kind === 'dir') walkDir(view, p, depth + 1, out);
+    else out.push({ path: p });
+  }
+}
+
+const STRAY_SUFFIXES = ['~', '.swp', '.swo', '.bak', '.orig', '.old', '.rej', '.tmp', '.rpmsave', '.rpmnew', '.rpmorig', '.dpkg-old', '.dpkg-new', '.dpkg-dist', '.dpkg-bak', '.ucf-old', '.ucf-new', '.ucf-dist'];
+
+/** Why a drop-in entry looks unintended, or null. */
+export function strayReason(view: FileView, dir: string, path: string): string | null {
+  const rel = path.slice(dir.length + 1);
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const reasons: string[] = [];
+  if (base.startsWith('.')) reasons.push('hidden file');
+  const suffix = STRAY_SUFFIXES.find((s) => base.endsWith(s)) ?? (/\.dpkg-[a-z]+$/.test(base) ? '.dpkg-*' : undefined) ?? (/\.crio-sentinel\.bak\./.test(base) ? 'backup' : undefined);
+  if (suffix) reasons.push(`editor/backup name (${suffix})`);
+  else if (!base.endsWith('.conf') && !base.endsWith('.toml')) reasons.push('name does not end in .conf or .toml');
+  if (rel.includes('/')) reasons.push('inside a subdirectory');
+  try {
+    if (view.lstat(path)?.kind === 'symlink') reasons.push(`symbolic link to ${view.readlink(path) ?? '?'}`);
+  } catch {
+    // ignore
+  }
+  return reasons.length ? reasons.join(', ') : null;
+}
+
+function parseRuntimesFlag(entries: string[], flag: string): { ok: true; handlers: [string, Record<string, unknown>][] } | { ok: false; error: string } {
+  const out: [string, Record<string, unknown>][] = [];
+  for (const r of entries) {
+    const f = r.split(':');
+    if (f.length < 3 || f.length > 7 || (f[0] ?? '') === '') return { ok: false, error: `wrong format for ${flag}: "${r}"` };
+    const fields: Record<string, unknown> = { runtime_path: f[1], runtime_root: f[2], runtime_type: f[3] ?? 'oci' };
+    if (f.length >= 5) fields.privileged_without_host_devices = f[4] === 'true';
+    if (f.length >= 6 && f[5]) fields.runtime_config_path = f[5];
+    if (f.length >= 7 && f[6]) fields.container_min_memory = f[6];
+    out.push([f[0] as string, fields]);
+  }
+  return { ok: true, handlers: out };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function validateHandler(view: FileView, name: string, fields: Record<string, unknown>, path: string[]): { error: string | null; resolved: string | null } {
+  const runtimePath = str(fields.runtime_path);
+  let resolved: string | null;
+  if (runtimePath === '') {
+    resolved = lookPath(view, name, path);
+    if (!resolved) return { error: `"${name}" not found in $PATH: exec: "${name}": executable file not found in $PATH`, resolved: null };
+  } else {
+    resolved = runtimePath;
+    if (view.stat(runtimePath) === null) {
+      return { error: `invalid runtime_path for runtime '${name}': stat ${runtimePath}: no such file or directory`, resolved: null };
+    }
+  }
+  const type = str(fields.runtime_type);
+  if (!['', 'oci', 'vm', 'pod'].includes(type)) return { error: `invalid \`runtime_type\` "${type}" for runtime "${name}"`, resolved };
+  if (str(fields.runtime_config_path) !== '' && type !== 'vm') {
+    return { error: `runtime_config_path can only be used with the 'vm' runtime type`, resolved };
+  }
+  if (type === 'vm') {
+    const base = resolved.slice(resolved.lastIndexOf('/') + 1);
+    if (!/^containerd-shim-[a-zA-Z0-9\-+]+$/.test(base)) {
+      return { error: `invalid runtime_path for runtime '${name}': "${base}" is not a valid containerd shim name`, resolved };
+    }
+  }
+  return { error: null, resolved };
+}
+
+/** Resolve the inputs to the main path / dir, with CRI-O's explicit-set rule (an env var counts as set). */
+export function resolveInputPaths(inputs: ConfigInputs): { mainPath: string; mainExplicit: boolean; configDir: string } {
+  const env = inputs.env ?? {};
+  let mainPath = DEFAULT_CONFIG;
+  let mainExplicit = false;
+  if (inputs.config !== undefined) {
+    mainPath = inputs.config;
+    mainExplicit = true;
+  } else if (env.CONTAINER_CONFIG !== undefined) {
+    mainPath = env.CONTAINER_CONFIG;
+    mainExplicit = true;
+  }
+  const configDir = inputs.configDir ?? env.CONTAINER_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
+  return {
+    mainPath: mainPath === '' ? '' : normalizeHostPath(mainPath),
+    mainExplicit,
+    configDir: configDir === '' ? '' : normalizeHostPath(configDir),
+  };
+}
+
+export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { path?: string[] } = {}): Resolution {
+  const version = inputs.crioVersion ? parseCrioVersion(inputs.crioVersion) : null;
+  const rules = versionRules(version);
+  const handlerKeys = handlerKeyTypes(version);
+  const path = opts.path ?? CRIO_PATH;
+  const env = inputs.env ?? {};
+  const { mainPath, mainExplicit, configDir } = resolveInputPaths(inputs);
+
+  const builtin: DefaultSetting = { name: rules.builtinDefault, source: { builtin: true } };
+  const handlers = new Map<string, HandlerEntry>([
+    [rules.builtinDefault, { fields: { runtime_type: 'oci', runtime_root: rules.defaultRuntimeRoot }, source: { builtin: true } }],
+  ]);
+  let current: DefaultSetting = builtin;
+  const defaultHistory: DefaultSetting[] = [];
+  const runcDeletions: { file: string; line: number | null }[] = [];
+  const settings: Record<string, unknown> = {};
+  const files: FileReport[] = [];
+  const loaded = new Map<string, LoadedFile>();
+  const strays: { path: string; reason: string }[] = [];
+  const ignored: { path: string; reason: string; text: string | null }[] = [];
+  let fatal: FatalError | null = null;
+
+  const wrap = (kind: 'file' | 'path', inner: string): string => {
+    if (!rules.wrapsErrors) return inner;
+    return kind === 'file'
+      ? `get and merge config from context: update config from file: update config from drop-in file: ${inner}`
+      : `get and merge config from context: update config from path: walk path: ${inner}`;
+  };
+
+  /** Read, decode, type-check and merge one file (step 6). Throws Fatal. */
+  const applyFile = (p: string, kind: 'file' | 'path'): void => {
+    let buf: Buffer;
+    try {
+      buf = view.readFile(p, MAX_CONFIG_BYTES);
+    } catch (e) {
+      const code = e instanceof FileViewError ? e.code : 'EIO';
+      const msg = e instanceof Error ? e.message : String(e);
+      let k: FatalKind = 'read';
+      let inner = msg;
+      if (code === 'ENOTREG') {
+        k = 'not-regular';
+        const st = view.stat(p);
+        const what = st ? describeKind(st.kind) : 'not a regular file';
+        inner = `read ${p}: ${what}: ${st?.kind === 'fifo' ? 'CRI-O would block reading it and never start' : 'CRI-O cannot parse it as TOML'} (crio-sentinel did not read it)`;
+      } else if (code === 'EFBIG') {
+        k = 'oversize';
+        inner = `${msg} (crio-sentinel reads at most ${MAX_CONFIG_BYTES} bytes; a file this large is not a CRI-O config)`;
+      } else if (code === 'EACCES' || code === 'EPERM') {
+        k = 'unreadable';
+        inner = `open ${p}: permission denied (crio-sentinel cannot read it; CRI-O, running as root, may)`;
+      }
+      throw new Fatal({ kind: k, message: wrap(kind, oneLine(inner)), path: p, line: null, column: null, detail: oneLine(inner) });
+    }
+    const badLine = firstInvalidUtf8Line(buf);
+    const text = buf.toString('utf8');
+    if (badLine !== null || text.includes('\u0000')) {
+      const line = badLine ?? text.slice(0, text.indexOf('\u0000')).split('\n').length;
+      const inner = `unable to decode configuration ${p}: toml: line ${line}: ${badLine !== null ? 'invalid UTF-8' : 'NUL byte'} (binary data, not a TOML file)`;
+      throw new Fatal({ kind: 'decode', message: wrap(kind, inner), path: p, line, column: null, detail: inner });
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = TOML.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      const t = tomlErrorParts(e);
+      const where = t.line !== null ? `line ${t.line}${t.column !== null ? `, column ${t.column}` : ''}: ` : '';
+      const inner = oneLine(`unable to decode configuration ${p}: toml: ${where}${t.text}`);
+      throw new Fatal({ kind: 'decode', message: wrap(kind, inner), path: p, line: t.line, column: t.column, detail: inner });
+    }
+    const lines = scanKeyLines(text);
+    const problem = typeCheck(doc, CRIO_SCHEMA, [], handlerKeys);
+    if (problem) {
+      const line = lineOf(lines, problem.parts);
+      const key = problem.parts.join('.');
+      const have = tomlTypeName(problem.value);
+      const inner = rules.typeErrorsHaveLine
+        ? `unable to decode configuration ${p}: toml: line ${line ?? '?'} (last key "${key}"): incompatible types: TOML value has type ${have}; destination has type ${problem.dest}`
+        : `unable to decode configuration ${p}: toml: incompatible types: TOML key "${key}" has type ${have}; destination has type ${problem.dest}`;
+      throw new Fatal({ kind: 'type', message: wrap(kind, inner), path: p, line, column: null, detail: inner });
+    }
+    loaded.set(p, { path: p, text, lines, doc });
+    mergeSettings(settings, doc, CRIO_SCHEMA, []);
+    const crio = isTable(doc.crio) ? doc.crio : undefined;
+    const runtime = crio && isTable(crio.runtime) ? crio.runtime : undefined;
+    const runtimes = runtime && isTable(runtime.runtimes) ? runtime.runtimes : undefined;
+    if (runtimes) {
+      for (const [name, h] of Object.entries(runtimes)) {
+        const fields: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (handlerKeys[k] !== undefined) fields[k] = clone(v);
+        handlers.set(name, { fields, source: { file: p, line: lineOf(lines, ['crio', 'runtime', 'runtimes', name]) } });
+      }
+    }
+    if (runtime && Object.prototype.hasOwnProperty.call(runtime, 'default_runtime')) {
+      current = { name: runtime.default_runtime as string, source: { file: p, line: lineOf(lines, ['crio', 'runtime', 'default_runtime']) } };
+      defaultHistory.push(current);
+      if (rules.deletesRunc && current.name !== 'runc' && handlers.has('runc')) {
+        handlers.delete('runc');
+        runcDeletions.push({ file: p, line: lineOf(lines, ['crio', 'runtime', 'default_runtime']) });
+      }
+    }
+  };
+
+  const recordFatal = (e: unknown, p: string): void => {
+    if (!(e instanceof Fatal)) throw e;
+    fatal = e.fatal;
+    files.push({ path: p, status: 'error', error: e.fatal.message });
+  };
+
+  // ---- step 4: main file
+  if (mainPath !== '') {
+    let st;
+    try {
+      st = view.stat(mainPath);
+    } catch {
+      st = undefined; // e.g. ELOOP: let the read report it
+    }
+    if (st === null) {
+      files.push({ path: mainPath, status: 'missing' });
+      if (mainExplicit) {
+        const inner = `open ${mainPath}: no such file or directory`;
+        const message = rules.wrapsErrors ? `get and merge config from context: update config from file: ${inner}` : `update config from file: ${inner}`;
+        fatal = { kind: 'missing-main', message, path: mainPath, line: null, column: null, detail: inner };
+        (files[files.length - 1] as FileReport).error = message;
+      }
+    } else {
+      try {
+        applyFile(mainPath, 'file');
+        files.push({ path: mainPath, status: 'applied' });
+      } catch (e) {
+        recordFatal(e, mainPath);
+      }
+    }
+  }
+
+  // ---- step 5: drop-in dir
+  let dirEntries: WalkEntry[] = [];
+  let dirExists = false;
+  if (configDir !== '') {
+    let st = null;
+    try {
+      st = view.stat(configDir);
+    } catch {
+      st = null;
+    }
+    if (st !== null) {
+      dirExists = true;
+      const lst = view.lstat(configDir);
+      if (lst?.kind === 'dir') walkDir(view, configDir, 0, dirEntries);
+      else dirEntries = [{ path: configDir }]; // Walk lstat()s the root: a symlinked dir or a file is read as a file
+    }
+  }
+  for (const entry of dirEntries) {
+    if (fatal) {
+      files.push({ path: entry.path, status: 'ignored', error: `not applied: CRI-O stops at the first failing file (${(fatal as FatalError).path ?? 'flags'})` });
+      continue;
+    }
+    if (entry.path !== configDir) {
+      const why = strayReason(view, configDir, entry.path);
+      if (why) strays.push({ path: entry.path, reason: why });
+    }
+    if (entry.walkError) {
+      const inner = oneLine(entry.walkError);
+      fatal = { kind: 'unreadable', message: wrap('path', inner), path: entry.path, line: null, column: null, detail: inner };
+      files.push({ path: entry.path, status: 'error', error: fatal.message });
+      continue;
+    }
+    try {
+      applyFile(entry.path, 'path');
+      files.push({ path: entry.path, status: 'applied' });
+    } catch (e) {
+      recordFatal(e, entry.path);
+    }
+  }
+
+  // ---- files present but never read
+  const readPaths = new Set(files.map((f) => f.path));
+  const collectIgnored = (dir: string, reason: string): void => {
+    let st = null;
+    try {
+      st = view.stat(dir);
+    } catch {
+      st = null;
+    }
+    if (st === null) return;
+    const list: WalkEntry[] = [];
+    if (st.kind === 'dir') walkDir(view, dir, 0, list);
+    else list.push({ path: dir });
+    for (const e of list) {
+      if (readPaths.has(e.path)) continue;
+      let text: string | null = null;
+      try {
+        if (!e.walkError) text = view.readFile(e.path, MAX_CONFIG_BYTES).toString('utf8');
+      } catch {
+        text = null;
+      }
+      ignored.push({ path: e.path, reason, text });
+      files.push({ path: e.path, status: 'ignored', error: reason });
+    }
+  };
+  if (configDir !== WRONG_NVIDIA_DIR) {
+    collectIgnored(WRONG_NVIDIA_DIR, `CRI-O never reads ${WRONG_NVIDIA_DIR}/ (only ${configDir || DEFAULT_CONFIG_DIR}/)`);
+  }
+  if (configDir !== DEFAULT_CONFIG_DIR && !(configDir !== '' && DEFAULT_CONFIG_DIR.startsWith(configDir + '/'))) {
+    collectIgnored(DEFAULT_CONFIG_DIR, configDir === '' ? 'drop-ins are disabled (--config-dir "")' : `not the configured drop-in directory (${configDir})`);
+  }
+  if (mainPath !== DEFAULT_CONFIG) {
+    try {
+      if (view.stat(DEFAULT_CONFIG)?.kind === 'file') {
+        let text: string | null = null;
+        try {
+          text = view.readFile(DEFAULT_CONFIG, MAX_CONFIG_BYTES).toString('utf8');
+        } catch {
+          text = null;
+        }
+        const reason = mainPath === '' ? 'main file disabled (--config "")' : `not the configured main file (${mainPath})`;
+        ignored.push({ path: DEFAULT_CONFIG, reason, text });
+        files.push({ path: DEFAULT_CONFIG, status: 'ignored', error: reason });
+      }
+    } catch {
+      // ignore
+    }
+  }
+
+  const filesDefault = current;
+
+  // ---- step 7: CLI/env overrides
+  let cliDefault: { value: string; flag: string } | null = null;
+  if (inputs.defaultRuntime !== undefined) cliDefault = { value: inputs.defaultRuntime, flag: '--default-runtime' };
+  else if (env.CONTAINER_DEFAULT_RUNTIME !== undefined) cliDefault = { value: env.CONTAINER_DEFAULT_RUNTIME, flag: 'CONTAINER_DEFAULT_RUNTIME' };
+  let cliRuntimes: { names: string[]; flag: string } | null = null;
+  if (!fatal) {
+    if (cliDefault) current = { name: cliDefault.value, source: { flag: cliDefault.flag } };
+    let rtEntries: string[] | null = null;
+    let rtFlag = '--runtimes';
+    if (inputs.runtimes !== undefined && inputs.runtimes.length > 0) rtEntries = inputs.runtimes.flatMap((r) => r.split(','));
+    else if (env.CONTAINER_RUNTIMES !== undefined) {
+      rtEntries = env.CONTAINER_RUNTIMES.split(',');
+      rtFlag = 'CONTAINER_RUNTIMES';
+    }
+    if (rtEntries) {
+      const parsed = parseRuntimesFlag(rtEntries.filter((r) => r !== ''), '--runtimes');
+      if (!parsed.ok) {
+        fatal = { kind: 'flag', message: parsed.error, path: null, line: null, column: null, detail: parsed.error };
+      } else {
+        for (const [name, fields] of parsed.handlers) handlers.set(name, { fields, source: { flag: rtFlag } });
+        cliRuntimes = { names: parsed.handlers.map(([n]) => n), flag: rtFlag };
+      }
+    }
+  }
+
+  const configured = current;
+  let defaultRuntime: DefaultSetting | null = null;
+  let configError: string | null = null;
+  let startError: string | null = null;
+  const validated = new Map<string, ValidatedHandler>();
+  const f = fatal as FatalError | null;
+
+  if (!f) {
+    // ---- step 8: config-level validation
+    if (current.name === '') {
+      defaultRuntime = builtin;
+      if (!handlers.has(builtin.name)) {
+        handlers.set(builtin.name, { fields: { runtime_type: 'oci', runtime_root: rules.defaultRuntimeRoot }, source: { builtin: true } });
+      }
+    } else if (!handlers.has(current.name)) {
+      configError = `default_runtime set to "${current.name}", but no runtime entry table [crio.runtime.runtimes.${current.name}] was found`;
+      startError = `validating runtime config: ${configError}`;
+    } else defaultRuntime = current;
+
+    // ---- step 9: start-time validation
+    const globalConmon = str((((settings.crio as Record<string, unknown> | undefined)?.runtime ?? {}) as Record<string, unknown>).conmon);
+    const conmonPath = globalConmon || lookPath(view, 'conmon', path) || '';
+    const defName = defaultRuntime?.name ?? null;
+    const defFields = defName ? handlers.get(defName)?.fields : undefined;
+    for (const [name, h] of handlers) {
+      let fields = h.fields;
+      if (rules.inheritDefaultRuntime && fields.inherit_default_runtime === true && defFields && name !== defName) {
+        fields = { ...fields };
+        for (const k of ['runtime_path', 'runtime_type', 'runtime_config_path', 'runtime_root']) {
+          if (defFields[k] !== undefined) fields[k] = defFields[k];
+          else delete fields[k];
+        }
+      }
+      const v = defaultRuntime ? validateHandler(view, name, fields, path) : { error: null, resolved: str(fields.runtime_path) ? str(fields.runtime_path) : lookPath(view, name, path) };
+      const runtimePath = str(fields.runtime_path) || v.resolved || '';
+      const viewH: RuntimeHandlerView = {
+        runtimePath,
+        runtimeType: str(fields.runtime_type),
+        runtimeRoot: str(fields.runtime_root) || rules.defaultRuntimeRoot,
+        monitorPath: str(fields.monitor_path) || conmonPath,
+        isNvidia: isNvidiaHandler(name, str(fields.runtime_path) || runtimePath),
+        source: h.source,
+      };
+      const isDefault = name === defName;
+      if (v.error && isDefault && !startError) startError = `runtime validation: ${v.error}`;
+      validated.set(name, { name, fields, source: h.source, view: viewH, error: v.error, dropped: v.error !== null && !isDefault });
+    }
+  } else {
+    startError = f.message;
+  }
+
+  return {
+    rules,
+    crioVersion: version ? inputs.crioVersion : null,
+    mainPath,
+    mainExplicit,
+    configDir: dirExists ? configDir : configDir,
+    files,
+    loaded,
+    fatal: f,
+    configured,
+    filesDefault,
+    defaultHistory,
+    defaultRuntime,
+    handlers,
+    runcDeletions,
+    configError,
+    validated,
+    startError,
+    crioWouldStart: startError === null,
+    strays,
+    ignored,
+    settings,
+    cliDefault,
+    cliRuntimes,
+    path,
+  };
+}
+
+/** The `check --output json` contract built from a resolution and its findings. */
+export function toReport(r: Resolution, view: FileView): ConfigReport {
+  const found = computeFindings(r, view);
+  let effective: ConfigReport['effective'] = null;
+  if (!r.fatal) {
+    const runtimes: Record<string, RuntimeHandlerView> = {};
+    for (const [name, v] of r.validated) if (!v.dropped) runtimes[name] = v.view;
+    effective = {
+      defaultRuntime: r.defaultRuntime ?? r.configured,
+      runtimes,
+    };
+  }
+  return {
+    crioVersion: r.crioVersion,
+    files: r.files,
+    effective,
+    crioWouldStart: r.crioWouldStart,
+    startError: r.startError,
+    lowLevelRuntime: found.lowLevelRuntime,
+    findings: mergeFindings(found.findings),
+  };
+}
+
+/** crio-config.md §14 over a file view: the effective configuration, files, start verdict and static findings. */
+export function resolveConfig(inputs: ConfigInputs, view: FileView, opts?: { path?: string[] }): ConfigReport {
+  return toReport(resolveDetailed(inputs, view, opts), view);
+}
+
+export { keyPath };
