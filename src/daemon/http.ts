@@ -1,0 +1,245 @@
+/**
+ * The daemon's HTTP(S) server (express): /metrics, /healthz, /readyz, /api/v1/status and the
+ * status page at /. One express app serves both plain HTTP and TLS (node:https with the
+ * exporter-toolkit web config); basic auth and client-certificate checks are middleware of that app.
+ *
+ * Hardening: GET and HEAD only (405 + Allow), no request bodies (413), request/header/keep-alive
+ * and TLS handshake timeouts, a header size cap (431 from Node's parser), a connection cap,
+ * no x-powered-by, security headers with a CSP that allows only the page's own inline style.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import { UserError } from '../core/errors.js';
+import type { DaemonStatus } from '../core/types.js';
+import { STATUS_PAGE_STYLE_HASH, renderStatusPage } from './status-page.js';
+import { clientCertAccepted, createBasicAuth, tlsServerOptions, type WebConfig } from './web-config.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+
+export interface HttpLimits {
+  /** whole request (headers and body) must arrive within this */
+  requestTimeoutMs: number;
+  /** headers must arrive within this (slowloris) */
+  headersTimeoutMs: number;
+  /** idle keep-alive connections are closed after this */
+  keepAliveTimeoutMs: number;
+  /** TLS handshake must complete within this */
+  handshakeTimeoutMs: number;
+  /** how often Node checks request/header timeouts */
+  connectionsCheckingIntervalMs: number;
+  /** total size of the request line and headers, bytes; larger requests get 431 */
+  maxHeaderSize: number;
+  /** open connections at most; more are refused */
+  maxConnections: number;
+  /** grace for in-flight requests on close() before connections are cut */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  handshakeTimeoutMs: 5_000,
+  connectionsCheckingIntervalMs: 1_000,
+  maxHeaderSize: 8_192,
+  maxConnections: 512,
+  closeGraceMs: 1_000,
+};
+
+export interface HttpServerDeps {
+  status: () => DaemonStatus;
+  registry: Registry;
+  webConfig: WebConfig | null;
+  log: LogFn;
+  limits?: Partial<HttpLimits>;
+}
+
+export interface HttpServer {
+  /** ':20260' (all interfaces), '127.0.0.1:0' (ephemeral), '[::1]:0'. Resolves with the bound port and a URL to print. */
+  listen(address: string): Promise<{ port: number; url: string }>;
+  /** Stop accepting, let in-flight requests finish for a short grace, then cut the rest. */
+  close(): Promise<void>;
+  /** the express app, for tests and embedding */
+  app: express.Express;
+}
+
+/** Split a listen address into host ('' = all interfaces) and port. */
+export function parseListenAddress(address: string): { host: string; port: number } {
+  const m = /^\[([0-9A-Fa-f:.%a-z0-9]+)\]:(\d{1,5})$/.exec(address) ?? /^([^:[\]]*):(\d{1,5})$/.exec(address);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new UserError(`--web.listen-address: invalid address "${address}" (use host:port, :port or [v6]:port)`);
+  }
+  return { host: m[1] ?? '', port };
+}
+
+const ALLOW = 'GET, HEAD';
+const BASE_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP = `${BASE_CSP}; style-src '${STATUS_PAGE_STYLE_HASH}'`;
+
+export function createHttpServer(deps: HttpServerDeps): HttpServer {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
+  const { log, registry } = deps;
+  const web = deps.webConfig;
+  const auth = web?.basicAuthUsers ? createBasicAuth(web.basicAuthUsers) : null;
+  const extraHeaders = web?.headers ?? {};
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  // security headers on every response (web config headers win over ours)
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', BASE_CSP);
+    for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+    next();
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).setHeader('Allow', ALLOW).type('text/plain').send(`method ${req.method} not allowed\n`);
+      return;
+    }
+    const len = req.headers['content-length'];
+    if ((len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      res.status(413).setHeader('Connection', 'close').type('text/plain').send('request bodies are not accepted\n');
+      return;
+    }
+    next();
+  });
+
+  if (web?.tls && web.tls.clientAuth !== 'NoClientCert' && web.tls.clientAuth !== 'RequestClientCert') {
+    const mode = web.tls.clientAuth;
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const sock = req.socket as TLSSocket;
+      const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : null;
+      const presented = Boolean(cert && Object.keys(cert).length > 0);
+      if (!clientCertAccepted(mode, { presented, authorized: sock.authorized === true })) {
+        res.status(403).type('text/plain').send('a valid client certificate is required\n');
+        return;
+      }
+      next();
+    });
+  }
+
+  if (auth) {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      auth.verify(req.headers.authorization).then(
+        (user) => {
+          if (user) return next();
+          log('debug', 'basic auth rejected', { path: req.path, remote: req.socket.remoteAddress });
+          res.status(401).setHeader('WWW-Authenticate', 'Basic realm="crio-sentinel", charset="UTF-8"').type('text/plain').send('unauthorized\n');
+        },
+        (err: unknown) => next(err),
+      );
+    });
+  }
+
+  app.get('/metrics', async (_req: Request, res: Response) => {
+    const body = await registry.metrics();
+    res.status(200).setHeader('Content-Type', registry.contentType);
+    res.send(body);
+  });
+
+  app.get('/healthz', (_req: Request, res: Response) => {
+    res.status(200).type('text/plain').send('ok\n');
+  });
+
+  app.get('/readyz', (_req: Request, res: Response) => {
+    const r = deps.status().ready;
+    res.status(r.ok ? 200 : 503).type('text/plain').send(`${r.ok ? 'ready' : 'not ready'}: ${r.reason}\n`);
+  });
+
+  app.get('/api/v1/status', (_req: Request, res: Response) => {
+    res.status(200).type('application/json').send(JSON.stringify(deps.status(), null, 2) + '\n');
+  });
+
+  app.get('/', (_req: Request, res: Response) => {
+    const html = renderStatusPage(deps.status());
+    res.status(200).setHeader('Content-Security-Policy', extraHeaders['Content-Security-Policy'] ?? PAGE_CSP);
+    res.type('text/html').send(html);
+  });
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).type('text/plain').send(`not found: ${req.path}\nendpoints: / /metrics /healthz /readyz /api/v1/status\n`);
+  });
+
+  // express 5 routes rejected promises here
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    log('error', 'request failed', { path: req.path, err: err instanceof Error ? err.message : String(err) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).type('text/plain').send('internal error\n');
+  });
+
+  const common = {
+    maxHeaderSize: limits.maxHeaderSize,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+  };
+  const server: http.Server = web?.tls
+    ? https.createServer({ ...common, ...tlsServerOptions(web.tls), handshakeTimeout: limits.handshakeTimeoutMs }, app)
+    : http.createServer(common, app);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  if (web?.tls) {
+    server.on('tlsClientError', (err: Error & { code?: string }) => {
+      log('debug', 'TLS handshake failed', { err: err.code ?? err.message });
+    });
+  }
+
+  let listening = false;
+  return {
+    app,
+    listen(address) {
+      const { host, port } = parseListenAddress(address);
+      return new Promise((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          reject(new UserError(`--web.listen-address ${address}: cannot listen: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`));
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          listening = true;
+          server.on('error', (err) => log('error', 'HTTP server error', { err: err.message }));
+          const a = server.address() as AddressInfo;
+          const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+          const url = `${web?.tls ? 'https' : 'http'}://${shown}:${a.port}/`;
+          log('info', 'listening', { address: a.address, port: a.port, tls: Boolean(web?.tls), basic_auth: Boolean(auth) });
+          resolve({ port: a.port, url });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        if (host === '') server.listen(port);
+        else server.listen(port, host);
+      });
+    },
+    close() {
+      if (!listening) return Promise.resolve();
+      listening = false;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), limits.closeGraceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
