@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
+import {
+  clientCertAccepted,
+  createBasicAuth,
+  loadWebConfig,
+  parseBasicAuthorization,
+  parseWebConfig,
+  tlsServerOptions,
+} from '../../src/daemon/web-config.js';
+
+const FILE = '/etc/crio-sentinel/web.yml';
+
+function err(text: string): string {
+  try {
+    parseWebConfig(text, FILE);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    const msg = (e as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    return msg;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseWebConfig', () => {
+  let hash = '';
+  beforeAll(() => {
+    hash = bcrypt.hashSync('secret', 4);
+  });
+
+  it('reads the exporter-toolkit keys and resolves relative paths against the file', () => {
+    const c = parseWebConfig(
+      [
+        'tls_server_config:',
+        '  cert_file: tls/server.crt',
+        '  key_file: /abs/server.key',
+        '  client_auth_type: RequireAndVerifyClientCert',
+        '  client_ca_file: ca.pem',
+        '  min_version: TLS13',
+        'http_server_config:',
+        '  http2: true',
+        '  headers:',
+        '    x-frame-options: deny',
+        '    Strict-Transport-Security: max-age=3600',
+        'basic_auth_users:',
+        `  alice: ${hash}`,
+        `  bob: '$2y$10$EXRkfkdmXn2gzds2SSitu.MW9.gAVqa9eLS1//RYtYCmB1eLHg.9q'`,
+        '',
+      ].join('\n'),
+      FILE,
+    );
+    expect(c.file).toBe(FILE);
+    expect(c.tls).toMatchObject({
+      certFile: '/etc/crio-sentinel/tls/server.crt',
+      keyFile: '/abs/server.key',
+      clientCaFile: '/etc/crio-sentinel/ca.pem',
+      clientAuth: 'RequireAndVerifyClientCert',
+      minVersion: 'TLSv1.3',
+      maxVersion: null,
+    });
+    expect(c.headers).toEqual({ 'X-Frame-Options': 'deny', 'Strict-Transport-Security': 'max-age=3600' });
+    expect(Object.keys(c.basicAuthUsers ?? {})).toEqual(['alice', 'bob']);
+  });
+
+  it('accepts an empty file and defaults TLS 1.2 as the minimum', () => {
+    expect(parseWebConfig('', FILE)).toEqual({ file: FILE, tls: null, basicAuthUsers: null, headers: {} });
+    expect(parseWebConfig('# nothing\n', FILE).tls).toBeNull();
+    expect(parseWebConfig('tls_server_config:\n  cert_file: a\n  key_file: b\n', FILE).tls?.minVersion).toBe('TLSv1.2');
+  });
+
+  it('names the file and line of unknown keys and bad values', () => {
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  certfile: c\n')).toBe(`web config ${FILE} line 4: unknown key tls_server_config.certfile`);
+    expect(err('basic_auth_users:\n  alice: plaintext\n')).toMatch(new RegExp(`^web config ${FILE} line 2: basic_auth_users.alice: not a bcrypt hash`));
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS9\n')).toMatch(/line 4: min_version "TLS9" is not one of TLS10, TLS11, TLS12, TLS13/);
+    expect(err('\n\nfoo: 1\n')).toMatch(/line 3: unknown key foo/);
+    expect(err('http_server_config:\n  headers:\n    Server: evil\n')).toMatch(/line 3: header "Server" is not allowed/);
+    expect(err('tls_server_config:\n  cert_file: a\n')).toMatch(/missing key_file/);
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n')).toMatch(/line 4: tls_server_config.cipher_suites is not supported/);
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n')).toMatch(/needs client_ca_file/);
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca\n')).toMatch(/client_ca_file is set but client_auth_type is NoClientCert/);
+    expect(err('- a\n- b\n')).toMatch(/expected a mapping at the top level/);
+    expect(err('basic_auth_users:\n  a: x\n  a: y\n')).toMatch(new RegExp(`^web config ${FILE} line 3: `));
+    expect(err('tls_server_config: [\n')).toMatch(new RegExp(`^web config ${FILE} line \\d+: `));
+    expect(err('http_server_config:\n  http2: maybe\n')).toMatch(/line 2: http2 must be true or false/);
+  });
+
+  it('builds node:https options and maps the client auth modes', () => {
+    const files: Record<string, string> = { '/c.pem': 'CERT', '/k.pem': 'KEY', '/ca.pem': 'CA' };
+    const read = (p: string) => {
+      const v = files[p];
+      if (v === undefined) throw new Error(`ENOENT: no such file, open '${p}'`);
+      return Buffer.from(v);
+    };
+    const t = parseWebConfig('tls_server_config:\n  cert_file: /c.pem\n  key_file: /k.pem\n  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: /ca.pem\n  max_version: TLS13\n', FILE).tls!;
+    const o = tlsServerOptions(t, read);
+    expect([String(o.cert), String(o.key), String(o.ca)]).toEqual(['CERT', 'KEY', 'CA']);
+    expect(o).toMatchObject({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+    const missing = parseWebConfig('tls_server_config:\n  cert_file: /nope.pem\n  key_file: /k.pem\n', FILE).tls!;
+    expect(() => tlsServerOptions(missing, read)).toThrow(/cannot read cert_file \/nope\.pem/);
+
+    expect(clientCertAccepted('NoClientCert', { presented: false, authorized: false })).toBe(true);
+    expect(clientCertAccepted('RequireAnyClientCert', { presented: false, authorized: false })).toBe(false);
+    expect(clientCertAccepted('RequireAnyClientCert', { presented: true, authorized: false })).toBe(true);
+    expect(clientCertAccepted('VerifyClientCertIfGiven', { presented: false, authorized: false })).toBe(true);
+    expect(clientCertAccepted('VerifyClientCertIfGiven', { presented: true, authorized: false })).toBe(false);
+    expect(clientCertAccepted('RequireAndVerifyClientCert', { presented: true, authorized: true })).toBe(true);
+  });
+
+  describe('loadWebConfig', () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-webcfg-'));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('reads a real file and names a missing one', () => {
+      const f = path.join(dir, 'web.yml');
+      fs.writeFileSync(f, `basic_auth_users:\n  alice: ${hash}\n`);
+      expect(loadWebConfig(f).basicAuthUsers).toEqual({ alice: hash });
+      expect(() => loadWebConfig(path.join(dir, 'missing.yml'))).toThrow(new RegExp(`^web config ${dir}/missing.yml: cannot read: ENOENT`));
+    });
+  });
+});
+
+describe('basic auth', () => {
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+  it('parses Authorization headers', () => {
+    expect(parseBasicAuthorization(basic('a', 'b:c'))).toEqual({ user: 'a', password: 'b:c' });
+    expect(parseBasicAuthorization(`basic ${Buffer.from('u:').toString('base64')}`)).toEqual({ user: 'u', password: '' });
+    expect(parseBasicAuthorization('Bearer abc')).toBeNull();
+    expect(parseBasicAuthorization(`Basic ${Buffer.from('nocolon').toString('base64')}`)).toBeNull();
+    expect(parseBasicAuthorization(undefined)).toBeNull();
+  });
+
+  it('verifies bcrypt hashes, caches successes until the TTL, never failures', async () => {
+    let now = 1_000_000;
+    const hash = bcrypt.hashSync('pw', 4);
+    const users = { alice: hash };
+    let compares = 0;
+    const realCompare = bcrypt.compare;
+    // count bcrypt work through a spy on the module export the implementation calls
+    (bcrypt as { compare: typeof bcrypt.compare }).compare = ((a: string, b: string) => {
+      compares++;
+      return realCompare(a, b);
+    }) as typeof bcrypt.compare;
+    try {
+      const auth = createBasicAuth(users, { now: () => now, ttlMs: 60_000 });
+      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
+      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
+      expect(compares).toBe(1);
+      expect(await auth.verify(basic('alice', 'nope'))).toBeNull();
+      expect(await auth.verify(basic('alice', 'nope'))).toBeNull();
+      expect(compares).toBe(3);
+      // unknown users still cost one bcrypt comparison (no user enumeration by timing)
+      expect(await auth.verify(basic('mallory', 'pw'))).toBeNull();
+      expect(compares).toBe(4);
+      expect(await auth.verify(basic('__proto__', 'pw'))).toBeNull();
+      now += 60_001;
+      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
+      expect(compares).toBe(6);
+      expect(await auth.verify(undefined)).toBeNull();
+    } finally {
+      (bcrypt as { compare: typeof bcrypt.compare }).compare = realCompare;
+    }
+  });
+});
