@@ -1,0 +1,136 @@
+/**
+ * THE event pipeline used by `crio-sentinel scan` and by the daemon:
+ *   JournalEntry -> classifier -> Event -> correlator (+ default-runtime timeline) -> snapshot / findings.
+ * Pure apart from the injected clock (used only when a snapshot is asked for before any entry).
+ */
+import type { Clock, ConfigReport, EventCounters, EventSnapshot, Finding, JournalEntry } from '../core/types.js';
+import { createClassifier, type ClassifierOptions, type ClassifierStats } from './classifier.js';
+import { createCorrelator, type CorrelatorStats, type Limits, type Thresholds } from './correlator.js';
+import { createDefaultTimeline } from './default-timeline.js';
+import type { Event } from './event.js';
+import { eventFindings, stuckPods } from './findings.js';
+
+export type { EventCounters, EventSnapshot } from '../core/types.js';
+
+export interface EventPipelineOptions {
+  clock: Clock;
+  /** the config engine's result (files); seeds the default-runtime timeline */
+  config: ConfigReport | null;
+  thresholds?: { stuckAfterMs?: number; execLoopCount?: number; execLoopWindowMs?: number; execLoopQuietMs?: number } & Partial<Thresholds>;
+  limits?: Partial<Limits> & ClassifierOptions;
+  counters?: EventCounters;
+  /** called for every classified event (daemon logging, tests) */
+  onEvent?: (ev: Event) => void;
+}
+
+export interface EventPipelineStats {
+  entries: number;
+  classifier: ClassifierStats;
+  correlator: CorrelatorStats;
+}
+
+export interface EventPipeline {
+  ingest(entry: JournalEntry): void;
+  /** the files changed (config watcher); atMs = when */
+  setConfig(config: ConfigReport, atMs: number): void;
+  /** evaluate at nowMs (default: the injected clock) */
+  snapshot(nowMs?: number): EventSnapshot;
+  findings(nowMs?: number): Finding[];
+  /** time of the newest entry ingested (ms), null before any */
+  lastEntryAtMs(): number | null;
+  stats(): EventPipelineStats;
+}
+
+/** Most list entries a snapshot carries (bounded output under churn). */
+const MAX_ROWS = 200;
+
+export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
+  const timeline = createDefaultTimeline();
+  const classifier = createClassifier(opts.limits ?? {});
+  const correlator = createCorrelator({ timeline, thresholds: opts.thresholds, limits: opts.limits, counters: opts.counters });
+  let entries = 0;
+  let lastMs: number | null = null;
+  let pendingConfig = opts.config;
+
+  function seed(atMs: number): void {
+    if (pendingConfig) {
+      timeline.setFiles(pendingConfig, atMs);
+      pendingConfig = null;
+    }
+  }
+
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  const p: EventPipeline = {
+    ingest(entry) {
+      entries++;
+      const atMs = Math.floor(entry.realtimeUs / 1000);
+      if (pendingConfig) seed(atMs);
+      if (lastMs === null || atMs > lastMs) lastMs = atMs;
+      const ev = classifier.classify(entry);
+      if (!ev) return;
+      correlator.ingest(ev);
+      opts.onEvent?.(ev);
+    },
+    setConfig(config, atMs) {
+      pendingConfig = null;
+      timeline.setFiles(config, atMs);
+    },
+    snapshot(nowMs = opts.clock()) {
+      seed(nowMs);
+      const killFailures: EventSnapshot['killFailures'] = [];
+      const exec: EventSnapshot['execPermissionDenied'] = [];
+      for (const c of correlator.containers()) {
+        if (c.killFailures > 0) {
+          const row: EventSnapshot['killFailures'][number] = { containerId: c.id, count: c.killFailures, reason: c.killReason ?? 'other', runtimePath: c.runtimePath ?? null };
+          if (c.namespace) row.namespace = c.namespace;
+          if (c.pod) row.pod = c.pod;
+          killFailures.push(row);
+        }
+        if (c.execTotal > 0) {
+          const row: EventSnapshot['execPermissionDenied'][number] = { containerId: c.id, count: c.execTotal, loop: c.execLoopDetected };
+          if (c.namespace) row.namespace = c.namespace;
+          if (c.pod) row.pod = c.pod;
+          if (c.name) row.container = c.name;
+          exec.push(row);
+        }
+      }
+      killFailures.sort((a, b) => b.count - a.count);
+      exec.sort((a, b) => Number(b.loop) - Number(a.loop) || b.count - a.count);
+      const stuck = stuckPods(correlator, nowMs).map((s) => ({
+        namespace: s.namespace,
+        pod: s.pod,
+        podUID: s.podUID,
+        containerIds: s.containers.map((c) => c.id),
+        firstStopAt: iso(s.firstStopAtMs),
+        resolved: s.resolvedAtMs !== null,
+        stuckSeconds: Math.max(0, Math.round(((s.resolvedAtMs ?? nowMs) - s.firstStopAtMs) / 1000)),
+      }));
+      stuck.sort((a, b) => Number(a.resolved) - Number(b.resolved));
+      const start = timeline.lastStartAtMs();
+      return {
+        entries,
+        killFailures: killFailures.slice(0, MAX_ROWS),
+        stopRpcFailures: correlator.stopRpcFailures(),
+        execPermissionDenied: exec.slice(0, MAX_ROWS),
+        stuckTerminating: stuck.slice(0, MAX_ROWS),
+        defaultRuntimeTimeline: timeline.entries().map((e) => ({ at: iso(e.atMs), defaultRuntime: e.defaultRuntime, source: e.source })),
+        crio: {
+          version: timeline.version(),
+          lastStartAt: start !== null ? iso(start) : null,
+          configuredDefault: timeline.configured()?.name ?? null,
+          runtimeLayerDefault: timeline.runtimeLayer()?.name ?? null,
+          handlers: timeline.handlers(),
+        },
+        findings: eventFindings(correlator, timeline, nowMs),
+      };
+    },
+    findings(nowMs = opts.clock()) {
+      seed(nowMs);
+      return eventFindings(correlator, timeline, nowMs);
+    },
+    lastEntryAtMs: () => lastMs,
+    stats: () => ({ entries, classifier: classifier.stats(), correlator: correlator.stats() }),
+  };
+  return p;
+}
