@@ -34,7 +34,7 @@ main{max-width:1200px;margin:0 auto;padding:16px 24px 40px}
 .banner.critical{background:var(--crit-bg);border-color:var(--crit)}
 .banner.warning{background:var(--warn-bg);border-color:#f29900}
 .banner.ok{background:var(--ok-bg);border-color:var(--ok)}
-.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px;margin:16px 0}
+.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;margin:16px 0}
 .fact{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px}
 .fact .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
 .fact .v{font-size:18px;font-weight:600;margin-top:2px;overflow-wrap:anywhere}
@@ -77,6 +77,13 @@ const TITLES = new Map(CATALOGUE.map((e) => [e.id, e.title]));
 /** Escape text for HTML element content and attribute values. */
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Escape text and render `backtick` spans (as the catalogue's remediation texts use them) as <code>. */
+export function escWithCode(v: string): string {
+  const parts = v.split('`');
+  if (parts.length < 3) return esc(v);
+  return parts.map((p, i) => (i % 2 === 1 && i < parts.length - 1 ? `<code>${esc(p)}</code>` : esc(i % 2 === 1 ? `\`${p}` : p))).join('');
 }
 
 /** "40m 12s", "2h 03m", "3d 4h", "12s"; "-" for unknown. */
@@ -146,9 +153,9 @@ function renderHeadline(st: DaemonStatus): string {
       st.drift ? 'warnf' : '',
     ),
     fact(
-      'NVIDIA',
-      isNvidia ? 'default runtime: YES' : 'default runtime: no',
-      gpus === null ? 'GPUs: unknown' : `${gpus} GPU${gpus === 1 ? '' : 's'}${st.node.gpuModels.length ? ` · ${esc(st.node.gpuModels.join(', '))}` : ''}`,
+      'NVIDIA default runtime',
+      isNvidia ? 'YES' : 'no',
+      gpus === null ? 'GPUs: unknown' : `${gpus} NVIDIA GPU${gpus === 1 ? '' : 's'}${st.node.gpuModels.length ? ` · ${esc(st.node.gpuModels.join(', '))}` : ''}`,
       isNvidia ? 'bad' : '',
     ),
   ];
@@ -192,7 +199,7 @@ function renderFindingGroup(id: string, group: Finding[]): string {
       .join('');
     body = `<p class="summary">${group.length} instances:</p><ul>${items}</ul>${group.length > MAX_INSTANCES ? `<p class="muted">… and ${group.length - MAX_INSTANCES} more</p>` : ''}${evidence ? `<p class="muted">Evidence (first instance):</p><ul class="evidence">${evidence}</ul>` : ''}`;
   }
-  return `<article class="finding ${sev}"><h3><span class="pill ${sev}">${sev}</span>${esc(title)} <span class="id">${esc(id)}</span></h3>${body}<div class="fix"><b>Fix:</b> ${esc(first.remediation)}</div></article>`;
+  return `<article class="finding ${sev}"><h3><span class="pill ${sev}">${sev}</span>${esc(title)} <span class="id">${esc(id)}</span></h3>${body}<div class="fix"><b>Fix:</b> ${escWithCode(first.remediation)}</div></article>`;
 }
 
 function renderFindings(st: DaemonStatus): string {
@@ -322,8 +329,8 @@ export function renderStatusPage(status: DaemonStatus): string {
 <main>
 ${renderBanners(status)}
 ${renderHeadline(status)}
-${renderFindings(status)}
 ${renderStuckPods(status)}
+${renderFindings(status)}
 ${renderExecLoops(status)}
 ${renderRuntime(status)}
 ${renderSources(status)}
