@@ -1,5 +1,102 @@
-/** `crio-sentinel run` — placeholder until its issue lands. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('crio-sentinel run: not implemented yet\n');
-  return 3;
+/**
+ * `crio-sentinel run` — the daemon. This module is the edge: flags, process globals, signals,
+ * stdout/stderr, systeminformation and /proc. The wiring itself is src/daemon/daemon.ts.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import si from 'systeminformation';
+import { detectHostCrioVersion } from '../config/index.js';
+import { VERSION } from '../core/version.js';
+import { createDaemon, eventPipelineFactory, journalFollowerFactory, type Daemon, type DaemonDeps } from '../daemon/daemon.js';
+import { demoDeps } from '../daemon/demo.js';
+import { parseRunFlags, RUN_USAGE, type RunFlags } from '../daemon/flags.js';
+import { createLogger, type Logger } from '../daemon/log.js';
+import { loadWebConfig } from '../daemon/web-config.js';
+import type { ProcessRecord } from '../live/process.js';
+
+/** Stop must finish within this; then the process exits anyway. */
+const STOP_DEADLINE_MS = 1800;
+
+export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 'readProcFile' | 'nodeFacts' | 'detectCrioVersion'> {
+  return {
+    listProcesses: async (): Promise<ProcessRecord[]> => (await si.processes()).list,
+    readProcFile: (pid, name) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/${name}`);
+      } catch {
+        return null;
+      }
+    },
+    nodeFacts: { osInfo: () => si.osInfo(), graphics: () => si.graphics() },
+    detectCrioVersion: (root) => (flags.crioVersion ? Promise.resolve(flags.crioVersion) : detectHostCrioVersion(root)),
+  };
+}
+
+function installSignals(daemon: Daemon, log: Logger): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onStop = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal: sig });
+      const deadline = setTimeout(() => {
+        log.warn('stop deadline reached; exiting', { deadline_ms: STOP_DEADLINE_MS });
+        resolve(0);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      daemon.stop().then(
+        () => {
+          clearTimeout(deadline);
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error('stop failed', { err: err instanceof Error ? err.message : String(err) });
+          clearTimeout(deadline);
+          resolve(0);
+        },
+      );
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => {
+      void daemon.reload().catch((err: unknown) => log.error('reload failed', { err: err instanceof Error ? err.message : String(err) }));
+    });
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const flags = parseRunFlags(argv, process.env, os.hostname());
+  if (flags.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`crio-sentinel ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  const clock = (): number => Date.now();
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat, clock, write: (l) => process.stderr.write(l) });
+  const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
+
+  // A fault in one source must never take the daemon down: log it and carry on.
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled rejection (caught)', { err: reason instanceof Error ? reason.message : String(reason) });
+  });
+
+  let deps: DaemonDeps;
+  let banner: (url: string) => string;
+  if (flags.demo) {
+    const d = await demoDeps(flags, { clock, log });
+    deps = { ...d.deps, webConfig };
+    banner = (url) => `crio-sentinel demo: open ${url}\n`;
+  } else {
+    deps = { flags, clock, log, webConfig, ...systemDeps(flags), createPipeline: eventPipelineFactory, createJournal: journalFollowerFactory };
+    banner = (url) => `crio-sentinel: listening on ${url}\n`;
+  }
+  const daemon = createDaemon(deps);
+  const done = installSignals(daemon, log);
+  const { url } = await daemon.start();
+  process.stdout.write(banner(url));
+  log.info('started', { url, node: flags.nodeName, root: flags.root, demo: flags.demo });
+  return done;
 }

@@ -141,7 +141,7 @@ socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page
   --crio-socket=PATH          CRI-O socket, a host path opened under --root (default ${DEFAULT_CRIO_SOCKET})
   --crio-poll-interval=DUR    how often the socket is read (default 15s)
   --node-name=NAME            node name (default $NODE_NAME, else the host name)
-  --stuck-threshold=DUR       a pod is stuck Terminating after this long (default 2m)
+  --stuck-threshold=DUR       a pod is stuck Terminating after this long (default 2m; 20s with --demo)
   --exec-loop-count=N         permission-denied exec failures that make a loop (default 3)
   --exec-loop-window=DUR      ... within this window (default 60s)
   --exec-loop-quiet=DUR       a loop ends after this long without failures (default 5m)
@@ -185,7 +185,8 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
     crioPollMs: parseDuration(str('crio-poll-interval') ?? '15s', 'crio-poll-interval'),
     nodeName,
     thresholds: {
-      stuckMs: parseDuration(str('stuck-threshold') ?? '2m', 'stuck-threshold'),
+      // the demo incident is short: a pod counts as stuck after 20 s there (unless given)
+      stuckMs: parseDuration(str('stuck-threshold') ?? (demo ? '20s' : '2m'), 'stuck-threshold'),
       execLoopCount: positiveInt(str('exec-loop-count') ?? '3', 'exec-loop-count'),
       execLoopWindowMs: parseDuration(str('exec-loop-window') ?? '60s', 'exec-loop-window'),
       execLoopQuietMs: parseDuration(str('exec-loop-quiet') ?? '5m', 'exec-loop-quiet'),

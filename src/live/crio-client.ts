@@ -77,7 +77,7 @@ export function createCrioClient(opts: CrioClientOptions): CrioClient {
         done(new CrioApiError(`GET ${path}: no answer within ${timeoutMs} ms`, null));
       }, timeoutMs);
       req.on('error', (e: NodeJS.ErrnoException) =>
-        done(new CrioApiError(`GET ${path} on ${opts.socketPath}: ${e.code ?? ''}${e.code ? ' ' : ''}${e.message.replace(/^\S+ /, '')}`.trim(), null)),
+        done(new CrioApiError(`GET ${path} on ${opts.socketPath}: ${e.message}`, null)),
       );
       req.end();
     });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCrioClient } from '../../src/live/crio-client.js';
-import { summarizeLiveConfig } from '../../src/live/live-config.js';
+import { summarizeCrioToml as summarizeLiveConfig } from '../../src/config/index.js';
 import { startFakeCrio, type FakeCrio } from '../helpers/fake-crio.js';
 
 let dir: string;

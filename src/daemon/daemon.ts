@@ -1,0 +1,478 @@
+/**
+ * The daemon: wires the sources (config watcher, journal, CRI-O socket, CRI-O process, node facts)
+ * into the pure core (config engine, event pipeline, live findings) and the outputs (metrics,
+ * HTTP). Every source is optional and fails alone: a fault degrades that source (visible in
+ * /api/v1/status and its metric) and never stops the daemon.
+ *
+ *   config files --(watcher, debounce)--> resolveConfig --> pipeline.setConfig
+ *   journal ------(sink)----------------> metrics.journal.entry + pipeline.ingest
+ *   CRI-O socket (poll) --> LiveCrio      CRI-O process (poll) --> engine inputs
+ *   status() = report + pipeline.snapshot(now) + live + facts --> findings, drift, readiness
+ */
+import path from 'node:path';
+import type {
+  Clock,
+  ConfigInputs,
+  ConfigReport,
+  DaemonStatus,
+  EventCounters,
+  EventSnapshot,
+  FileView,
+  JournalEntry,
+  LiveCrio,
+  NodeFacts,
+  SkipReason,
+  SourceHealth,
+} from '../core/types.js';
+import { VERSION } from '../core/version.js';
+import { configWatchPaths, createHostFileView, readVersionHint, resolveConfig, summarizeCrioToml } from '../config/index.js';
+import { createEventPipeline } from '../events/pipeline.js';
+import { mergeFindings } from '../findings/catalogue.js';
+import { createJournalFollower } from '../journal/follower.js';
+import { journalDirectories } from '../journal/journalctl.js';
+import { createCrioClient, type CrioClient } from '../live/crio-client.js';
+import { compareWithLive, liveFindings } from '../live/findings.js';
+import { collectNodeFacts, type NodeFactsDeps } from '../live/node-facts.js';
+import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
+import { createConfigWatcher, type ConfigWatcher } from './config-watcher.js';
+import type { EventThresholds, RunFlags } from './flags.js';
+import { createHttpServer, type HttpServer } from './http.js';
+import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { WebConfig } from './web-config.js';
+
+/** What the daemon needs from the event pipeline (src/events). */
+export interface EventPipeline {
+  ingest(entry: JournalEntry): void;
+  setConfig(report: ConfigReport, atMs: number): void;
+  snapshot(nowMs: number): EventSnapshot;
+}
+
+export type EventPipelineFactory = (opts: {
+  clock: Clock;
+  config: ConfigReport | null;
+  thresholds: EventThresholds;
+  counters: EventCounters;
+}) => EventPipeline;
+
+/** Where journal entries go: the same sink for the follower, a file and the demo replay. */
+export interface EntrySink {
+  entry(e: JournalEntry): void;
+  skip(reason: SkipReason, detail: string): void;
+}
+
+/** A journal source (journalctl follower, demo replay). */
+export interface JournalSource {
+  start(): Promise<void>;
+  /** stop and flush the cursor */
+  stop(): Promise<void>;
+  health(): SourceHealth;
+}
+
+export type JournalSourceFactory = (opts: { sink: EntrySink; flags: RunFlags; log: Logger; clock: Clock }) => JournalSource;
+
+/** The real event pipeline (src/events), with the run flags' thresholds. */
+export const eventPipelineFactory: EventPipelineFactory = (o) =>
+  createEventPipeline({
+    clock: o.clock,
+    config: o.config,
+    thresholds: {
+      stuckAfterMs: o.thresholds.stuckMs,
+      execLoopCount: o.thresholds.execLoopCount,
+      execLoopWindowMs: o.thresholds.execLoopWindowMs,
+      execLoopQuietMs: o.thresholds.execLoopQuietMs,
+    },
+    counters: o.counters,
+  });
+
+/** The real journal source: journalctl following the host journal (or --journal-directory), cursor in --state-dir. */
+export const journalFollowerFactory: JournalSourceFactory = ({ sink, flags, log, clock }) => {
+  const follower = createJournalFollower({
+    directories: journalDirectories(path.resolve(flags.root), flags.journalDirectory ?? undefined),
+    stateDir: flags.stateDir,
+    clock,
+    sink,
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
+  return {
+    start: async () => follower.start(),
+    stop: () => follower.stop(),
+    health: () => follower.health(),
+  };
+};
+
+export interface DaemonDeps {
+  flags: RunFlags;
+  clock: Clock;
+  log: Logger;
+  /** host file view; default createHostFileView(flags.root) */
+  fileView?: FileView;
+  webConfig?: WebConfig | null;
+  createPipeline?: EventPipelineFactory;
+  createJournal?: JournalSourceFactory;
+  /** CRI-O socket client; default over `<root>/<--crio-socket>` */
+  crioClient?: CrioClient;
+  /** the process table (systeminformation); null = do not look for the CRI-O process */
+  listProcesses?: (() => Promise<ProcessRecord[]>) | null;
+  readProcFile?: (pid: number, name: 'cmdline' | 'environ') => Buffer | null;
+  /** systeminformation, or fixed facts (demo) */
+  nodeFacts?: NodeFactsDeps;
+  /** facts even under a non-"/" root (demo) */
+  nodeFactsAnyRoot?: boolean;
+  detectCrioVersion?: (root: string) => Promise<string | null>;
+  /** debounce of config events (ms) */
+  debounceMs?: number;
+  /** how often node facts are re-read */
+  nodeFactsIntervalMs?: number;
+}
+
+export interface Daemon {
+  start(): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+  status(): DaemonStatus;
+  /** re-read the configuration (SIGHUP), the CRI-O process and socket */
+  reload(): Promise<void>;
+  /** the entry sink (journal followers, demo replay, tests) */
+  sink: EntrySink;
+  metrics: Metrics;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const OFF_JOURNAL: SourceHealth = { up: false, mode: 'off', restarts: 0, lastEntryAtUs: null, lastError: null };
+
+export function createDaemon(deps: DaemonDeps): Daemon {
+  const { flags, clock, log } = deps;
+  const root = path.resolve(flags.root);
+  const view = deps.fileView ?? createHostFileView(root);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  // ------------------------------------------------------------ state (one closure, no module state)
+  let crioVersion: string | null = flags.crioVersion;
+  let proc: CrioProcess | null = null;
+  let report: ConfigReport | null = null;
+  let lastReloadAt: string | null = null;
+  let reloadCounts = { success: 0, failure: 0 };
+  let configError: string | null = null;
+  let api: { up: boolean; lastError: string | null; defaultRuntime: string | null; runtimes: LiveCrio['runtimes']; info: Record<string, unknown> | null } = {
+    up: false,
+    lastError: 'not read yet',
+    defaultRuntime: null,
+    runtimes: null,
+    info: null,
+  };
+  let facts: NodeFacts = { name: flags.nodeName, kernel: null, os: null, nvidiaGpus: null, gpuModels: [] };
+  let factsHealth: { up: boolean; lastError: string | null } = { up: false, lastError: 'not read yet' };
+  let pipeline: EventPipeline | null = null;
+  let journal: JournalSource | null = null;
+  let journalFault: string | null = null;
+  let watcher: ConfigWatcher | null = null;
+  let http: HttpServer | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  let stopping = false;
+  let pollInFlight: Promise<void> | null = null;
+
+  const status = (): DaemonStatus => buildStatus();
+  const metrics = createMetrics({ status });
+
+  const inputs = (): ConfigInputs => {
+    const fromProc = processInputs(proc);
+    const i: ConfigInputs = { ...fromProc, crioVersion };
+    // the daemon's own --config/--config-dir name CRI-O's files explicitly and win over the process
+    if (flags.config !== undefined) i.config = flags.config;
+    if (flags.configDir !== undefined) i.configDir = flags.configDir;
+    return i;
+  };
+
+  /** Run the engine; on a fault keep the last good report. */
+  const runEngine = (why: string): void => {
+    const at = clock();
+    try {
+      const next = resolveConfig(inputs(), view);
+      report = next;
+      configError = null;
+      reloadCounts = { ...reloadCounts, success: reloadCounts.success + 1 };
+      metrics.config.reload('success');
+      try {
+        pipeline?.setConfig(next, at);
+      } catch (err) {
+        log.error('event pipeline rejected the configuration', { err: errText(err) });
+      }
+      log.info('configuration evaluated', {
+        why,
+        default_runtime: next.effective?.defaultRuntime.name ?? null,
+        crio_would_start: next.crioWouldStart,
+        findings: next.findings.length,
+      });
+    } catch (err) {
+      configError = errText(err);
+      reloadCounts = { ...reloadCounts, failure: reloadCounts.failure + 1 };
+      metrics.config.reload('failure');
+      log.error('configuration evaluation failed; keeping the last good state', { why, err: configError });
+    } finally {
+      lastReloadAt = iso(at);
+    }
+  };
+
+  // ------------------------------------------------------------ journal sink
+  let lastEntryAtUs: number | null = null;
+  const sink: EntrySink = {
+    entry(e) {
+      metrics.journal.entry(e.unit ?? e.identifier ?? 'other');
+      if (lastEntryAtUs === null || e.realtimeUs > lastEntryAtUs) lastEntryAtUs = e.realtimeUs;
+      try {
+        pipeline?.ingest(e);
+      } catch (err) {
+        log.warn('event pipeline failed on an entry; entry dropped', { err: errText(err), cursor: e.cursor ?? undefined });
+      }
+    },
+    skip(reason, detail) {
+      metrics.journal.skip(reason);
+      log.debug('journal record skipped', { reason, detail });
+    },
+  };
+
+  // ------------------------------------------------------------ CRI-O socket + process
+  const client = deps.crioClient ?? createCrioClient({ socketPath: path.join(root, flags.crioSocket) });
+
+  const pollCrio = async (): Promise<void> => {
+    try {
+      const toml = await client.getConfig();
+      const sum = summarizeCrioToml(toml);
+      let info: Record<string, unknown> | null = null;
+      let infoErr: string | null = null;
+      try {
+        info = await client.getInfo();
+      } catch (err) {
+        infoErr = errText(err);
+      }
+      if (!api.up) log.info('CRI-O socket up', { default_runtime: sum.defaultRuntime });
+      api = { up: true, lastError: infoErr, defaultRuntime: sum.defaultRuntime, runtimes: sum.runtimes, info };
+    } catch (err) {
+      const e = errText(err);
+      if (api.up || api.lastError !== e) log.warn('CRI-O socket unavailable', { err: e });
+      api = { up: false, lastError: e, defaultRuntime: null, runtimes: null, info: null };
+    }
+  };
+
+  const lookupProcess = async (): Promise<boolean> => {
+    const list = deps.listProcesses;
+    if (list === null || list === undefined) return false;
+    try {
+      const next = await findCrioProcess({ listProcesses: list, readProcFile: deps.readProcFile ?? (() => null), readProc: root === '/' });
+      const before = JSON.stringify(processInputs(proc));
+      const changedPid = (next?.pid ?? null) !== (proc?.pid ?? null);
+      proc = next;
+      if (changedPid) log.info(next ? 'CRI-O process found' : 'CRI-O process not found', next ? { pid: next.pid, args: next.args.join(' ') } : {});
+      return JSON.stringify(processInputs(proc)) !== before;
+    } catch (err) {
+      log.debug('process lookup failed', { err: errText(err) });
+      return false;
+    }
+  };
+
+  const refreshLive = async (): Promise<void> => {
+    if (pollInFlight) return pollInFlight;
+    pollInFlight = (async () => {
+      const inputsChanged = await lookupProcess();
+      if (inputsChanged && !stopping) {
+        watcher?.setTargets(configWatchPaths(inputs()));
+        runEngine('CRI-O process flags/env changed');
+      }
+      await pollCrio();
+    })()
+      .catch((err: unknown) => log.error('live refresh failed', { err: errText(err) }))
+      .finally(() => {
+        pollInFlight = null;
+      });
+    return pollInFlight;
+  };
+
+  const refreshFacts = async (): Promise<void> => {
+    const si = deps.nodeFacts;
+    if (!si) {
+      factsHealth = { up: false, lastError: 'no node facts source' };
+      return;
+    }
+    try {
+      const r = await collectNodeFacts({ root: deps.nodeFactsAnyRoot ? '/' : root, nodeName: flags.nodeName, deps: si });
+      facts = r.facts;
+      factsHealth = { up: r.up, lastError: r.lastError };
+    } catch (err) {
+      factsHealth = { up: false, lastError: errText(err) };
+    }
+  };
+
+  // ------------------------------------------------------------ status
+  const liveState = (events: EventSnapshot | null): LiveCrio => {
+    const process = proc;
+    if (api.up) {
+      return { source: 'api', defaultRuntime: api.defaultRuntime, runtimes: api.runtimes, info: api.info, process, lastError: api.lastError };
+    }
+    const fromJournal = events?.crio.configuredDefault ?? events?.crio.runtimeLayerDefault ?? null;
+    if (fromJournal) {
+      return { source: 'journal', defaultRuntime: fromJournal, runtimes: null, info: null, process, lastError: api.lastError };
+    }
+    return { source: 'none', defaultRuntime: null, runtimes: null, info: null, process, lastError: api.lastError };
+  };
+
+  const journalHealth = (): SourceHealth => {
+    if (!journal) {
+      if (journalFault) return { ...OFF_JOURNAL, mode: 'follow', lastError: journalFault, lastEntryAtUs };
+      return { ...OFF_JOURNAL, lastEntryAtUs };
+    }
+    try {
+      const h = journal.health();
+      return { ...h, lastEntryAtUs: h.lastEntryAtUs ?? lastEntryAtUs };
+    } catch (err) {
+      return { up: false, mode: 'follow', restarts: 0, lastEntryAtUs, lastError: errText(err) };
+    }
+  };
+
+  function buildStatus(): DaemonStatus {
+    const now = clock();
+    let events: EventSnapshot | null = null;
+    if (pipeline) {
+      try {
+        events = pipeline.snapshot(now);
+      } catch (err) {
+        log.error('event snapshot failed', { err: errText(err) });
+      }
+    }
+    const live = liveState(events);
+    const cmp = compareWithLive(report, live, events);
+    const version = crioVersion ?? events?.crio.version ?? null;
+    const findings = mergeFindings(report?.findings ?? [], events?.findings ?? [], liveFindings(report, live, events, facts, version));
+    const jh = journalHealth();
+    const engineRan = lastReloadAt !== null;
+    const journalOk = jh.up || jh.mode === 'off';
+    const ready = !engineRan
+      ? { ok: false, reason: 'the configuration engine has not run yet' }
+      : !journalOk
+        ? { ok: false, reason: `journal source down${jh.lastError ? `: ${jh.lastError}` : ''}` }
+        : { ok: true, reason: jh.mode === 'off' ? 'configuration evaluated; journal deliberately off' : 'configuration evaluated; journal source up' };
+    return {
+      version: VERSION,
+      node: facts,
+      generatedAt: iso(now),
+      crioVersion: version,
+      config: { report, lastReloadAt, reloads: { ...reloadCounts }, lastError: configError },
+      live,
+      drift: cmp.drift,
+      events,
+      findings,
+      sources: {
+        journal: jh,
+        crioApi: { up: api.up, lastError: api.lastError },
+        nodeFacts: { ...factsHealth },
+      },
+      ready,
+    };
+  }
+
+  // ------------------------------------------------------------ lifecycle
+  const every = (ms: number, fn: () => Promise<void>): void => {
+    const t = setInterval(() => {
+      if (!stopping) void fn().catch((err: unknown) => log.error('periodic task failed', { err: errText(err) }));
+    }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  const start = async (): Promise<{ url: string; port: number }> => {
+    if (crioVersion === null) crioVersion = readVersionHint(root);
+    if (crioVersion === null && deps.detectCrioVersion) {
+      try {
+        crioVersion = await deps.detectCrioVersion(root);
+      } catch (err) {
+        log.debug('CRI-O version detection failed', { err: errText(err) });
+      }
+    }
+    await lookupProcess();
+    runEngine('start');
+    if (deps.createPipeline) {
+      try {
+        pipeline = deps.createPipeline({ clock, config: report, thresholds: flags.thresholds, counters: metrics.events });
+        if (report) pipeline.setConfig(report, clock());
+      } catch (err) {
+        log.error('event pipeline failed to start; events are unavailable', { err: errText(err) });
+        pipeline = null;
+      }
+    }
+
+    watcher = createConfigWatcher({
+      root,
+      targets: configWatchPaths(inputs()),
+      log,
+      debounceMs: deps.debounceMs ?? 100,
+      onChange: (paths) => {
+        if (stopping) return;
+        runEngine(`files changed: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}`);
+        void refreshLive();
+      },
+    });
+    try {
+      await watcher.start();
+    } catch (err) {
+      log.error('config watcher failed to start; SIGHUP still re-reads the files', { err: errText(err) });
+    }
+
+    if (deps.createJournal && !flags.noJournal) {
+      try {
+        journal = deps.createJournal({ sink, flags, log: log.with({ source: 'journal' }), clock });
+        await journal.start();
+      } catch (err) {
+        journalFault = errText(err);
+        log.error('journal source failed to start', { err: journalFault });
+      }
+    }
+
+    void refreshLive();
+    void refreshFacts();
+    every(flags.crioPollMs, refreshLive);
+    every(deps.nodeFactsIntervalMs ?? 600_000, refreshFacts);
+
+    http = createHttpServer({
+      status,
+      registry: metrics.registry,
+      webConfig: deps.webConfig ?? null,
+      log: (level, msg, fields) => log[level](msg, fields),
+    });
+    const bound = await http.listen(flags.listen.text);
+    return bound;
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    for (const t of timers) clearInterval(t);
+    const steps: [string, () => Promise<void>][] = [
+      ['journal', async () => journal?.stop()],
+      ['watcher', async () => watcher?.close()],
+      ['http', async () => http?.close()],
+    ];
+    await Promise.all(
+      steps.map(async ([name, fn]) => {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn('stop step failed', { step: name, err: errText(err) });
+        }
+      }),
+    );
+    log.info('stopped');
+  };
+
+  const reload = async (): Promise<void> => {
+    if (stopping) return;
+    log.info('reload requested');
+    await lookupProcess();
+    watcher?.setTargets(configWatchPaths(inputs()));
+    runEngine('reload');
+    await Promise.all([pollCrio(), refreshFacts()]);
+  };
+
+  return { start, stop, status, reload, sink, metrics };
+}
