@@ -25,9 +25,10 @@ LABEL org.opencontainers.image.title="crio-sentinel" \
       org.opencontainers.image.source="https://github.com/crio-sentinel/crio-sentinel" \
       org.opencontainers.image.documentation="https://github.com/crio-sentinel/crio-sentinel/blob/main/docs/install.md" \
       org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
-# journalctl (Debian ships it in the systemd package; nothing else of systemd runs here)
+# journalctl (Debian ships it in the systemd package; nothing else of systemd runs here) and
+# ps (procps: systeminformation lists processes with it, to find the crio process)
 RUN apt-get update \
- && apt-get install -y --no-install-recommends systemd \
+ && apt-get install -y --no-install-recommends systemd procps \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*
 WORKDIR /opt/crio-sentinel
 ENV NODE_ENV=production
