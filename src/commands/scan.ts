@@ -1,5 +1,263 @@
-/** `crio-sentinel scan` — placeholder until its issue lands. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('crio-sentinel scan: not implemented yet\n');
-  return 3;
+/**
+ * `crio-sentinel scan` — offline incident analysis of a journal: the daemon's event pipeline fed
+ * from a file, stdin or a journal directory, evaluated once (at the last entry, or --at).
+ *
+ *   journalctl -o export --since -2h | crio-sentinel scan -
+ *   crio-sentinel scan --journal incident.jsonl --output json
+ *   crio-sentinel scan --journal-directory /var/log/journal --since "2025-11-28 10:00" --root /
+ *
+ * Exit status as for `check`: 0 no finding above info, 1 warning, 2 critical, 3 could not run.
+ */
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors.js';
+import type { ConfigInputs, ConfigReport, EventSnapshot, Finding, JournalEntry, SkipReason } from '../core/types.js';
+import { createEventPipeline, type EventPipelineOptions } from '../events/pipeline.js';
+import { exitStatusFor, mergeFindings } from '../findings/catalogue.js';
+import { readJournalFile, type ReadResult } from '../journal/file-source.js';
+
+const HELP = `usage: crio-sentinel scan [FILE | -] [options]
+
+Offline incident analysis: classify CRI-O, kubelet, conmon and kernel AppArmor journal entries,
+correlate them (kill failures, stop RPC failures, exec permission-denied loops, pods stuck
+Terminating, default-runtime timeline) and print the findings.
+
+input (one of):
+  FILE | -                     journal export (-o export), JSON lines (-o json) or text lines; - = stdin
+  --journal FILE               same as the positional FILE
+  --journal-directory DIR      run journalctl --directory=DIR -o export (not following)
+  --since TIME, --until TIME   passed to journalctl with --journal-directory
+
+config (seeds the default-runtime timeline with what the files say; read only when one is given):
+  --root DIR                   host root of the CRI-O config files
+  --config FILE                CRI-O main config (default /etc/crio/crio.conf)
+  --config-dir DIR             CRI-O drop-in directory (default /etc/crio/crio.conf.d)
+  --crio-version X.Y.Z         CRI-O version for version-dependent rules
+
+evaluation:
+  --at TIME                    evaluate at this ISO 8601 time (default: the last entry)
+  --stuck-after SECONDS        stuck Terminating after grace period + this (default 120)
+  --exec-loop-count N          exec loop: N permission-denied failures ... (default 3)
+  --exec-loop-window SECONDS   ... within this window (default 60)
+  --exec-loop-quiet SECONDS    a loop clears after this quiet period (default 300)
+
+output:
+  --output text|json           (default text)
+
+exit status: 0 ok/info, 1 warning, 2 critical, 3 could not run`;
+
+/** journalctl matches: crio/kubelet units, PID 1 lines about them, conmon, kernel (AppArmor). */
+const MATCHES = [
+  '_SYSTEMD_UNIT=crio.service',
+  '_SYSTEMD_UNIT=kubelet.service',
+  '+',
+  '_PID=1',
+  'UNIT=crio.service',
+  'UNIT=kubelet.service',
+  '+',
+  'SYSLOG_IDENTIFIER=conmon',
+  '+',
+  '_TRANSPORT=kernel',
+];
+
+function seconds(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`--${name} must be a non-negative number of seconds, got "${v}"`);
+  return n * 1000;
+}
+
+function count(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+async function loadConfig(v: { root?: string; config?: string; 'config-dir'?: string; 'crio-version'?: string }): Promise<ConfigReport | null> {
+  if (v.root === undefined && v.config === undefined && v['config-dir'] === undefined) return null;
+  const root = v.root ?? '/';
+  try {
+    const st = statSync(root);
+    if (!st.isDirectory()) throw new UserError(`--root ${root}: not a directory`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`--root ${root}: ${(err as { code?: string }).code ?? String(err)}`);
+  }
+  const cfg = await import('../config/index.js');
+  const view = cfg.createHostFileView(root);
+  const inputs: ConfigInputs = { crioVersion: v['crio-version'] ?? cfg.readVersionHint(root) ?? (await cfg.detectHostCrioVersion(root)) };
+  if (v.config !== undefined) inputs.config = v.config;
+  if (v['config-dir'] !== undefined) inputs.configDir = v['config-dir'];
+  return cfg.resolveConfig(inputs, view);
+}
+
+/** Read a journal directory through journalctl (export format, no follow), argument array only. */
+async function readDirectory(
+  dir: string,
+  sink: { entry(e: JournalEntry): void; skip(r: SkipReason, d: string): void },
+  since: string | undefined,
+  until: string | undefined,
+): Promise<ReadResult> {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UserError(`--journal-directory ${dir}: not a directory`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`--journal-directory ${dir}: ${(err as { code?: string }).code ?? String(err)}`);
+  }
+  const args = [`--directory=${dir}`, '-o', 'export', '--all', '--no-pager'];
+  if (since) args.push(`--since=${since}`);
+  if (until) args.push(`--until=${until}`);
+  args.push(...MATCHES);
+  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', (err) => reject(new UserError(`cannot run journalctl: ${(err as { code?: string }).code ?? err.message}`)));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const [result, code] = await Promise.all([readJournalFile('-', sink, { stdin: child.stdout, format: 'export' }), exited]);
+  if (code !== 0) throw new UserError(`journalctl --directory=${dir} failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
+  return result;
+}
+
+export interface ScanResult {
+  snapshot: EventSnapshot;
+  findings: Finding[];
+  at: number;
+  read: ReadResult | null;
+}
+
+function renderText(r: ScanResult): string {
+  const s = r.snapshot;
+  const out: string[] = [];
+  out.push(`crio-sentinel scan: ${s.entries} entries, evaluated at ${new Date(r.at).toISOString()}`);
+  if (r.read) {
+    const skipped = Object.entries(r.read.skipped).filter(([, n]) => n > 0);
+    out.push(`input: ${r.read.format}${skipped.length ? `, skipped ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}`);
+  }
+  out.push(
+    `CRI-O: version ${s.crio.version ?? 'unknown'}, last start ${s.crio.lastStartAt ?? 'not in the journal'}, ` +
+      `configured default ${s.crio.configuredDefault ?? 'unknown'}, runtime-layer default ${s.crio.runtimeLayerDefault ?? 'unknown'}`,
+  );
+  out.push('', 'default runtime timeline:');
+  if (s.defaultRuntimeTimeline.length === 0) out.push('  (no evidence)');
+  for (const t of s.defaultRuntimeTimeline) out.push(`  ${t.at}  ${t.defaultRuntime.padEnd(10)} ${t.source}`);
+  out.push('', `kill failures (${s.killFailures.reduce((n, k) => n + k.count, 0)}):`);
+  if (s.killFailures.length === 0) out.push('  none');
+  for (const k of s.killFailures) {
+    const who = k.namespace && k.pod ? ` ${k.namespace}/${k.pod}` : '';
+    out.push(`  ${k.containerId.slice(0, 12)}${who}: ${k.count} x ${k.reason} via ${k.runtimePath ?? 'unknown runtime'}`);
+  }
+  out.push('', `stop RPC failures (kubelet StopContainer/StopPodSandbox): ${s.stopRpcFailures}`);
+  out.push('', 'exec permission denied:');
+  if (s.execPermissionDenied.length === 0) out.push('  none');
+  for (const e of s.execPermissionDenied) {
+    const who = e.namespace && e.pod ? ` ${e.namespace}/${e.pod}${e.container ? `/${e.container}` : ''}` : '';
+    out.push(`  ${e.containerId.slice(0, 12)}${who}: ${e.count} failure(s)${e.loop ? ', LOOP detected' : ''}`);
+  }
+  out.push('', 'pods stuck Terminating:');
+  if (s.stuckTerminating.length === 0) out.push('  none');
+  for (const p of s.stuckTerminating) {
+    const who = p.namespace && p.pod ? `${p.namespace}/${p.pod}` : `container ${p.containerIds[0]?.slice(0, 12)}`;
+    out.push(
+      `  ${who}${p.podUID ? ` (${p.podUID})` : ''}: first stop ${p.firstStopAt}, ${p.resolved ? `resolved after ${p.stuckSeconds} s` : `STILL STUCK after ${p.stuckSeconds} s`}; containers ${p.containerIds.map((c) => c.slice(0, 12)).join(', ')}`,
+    );
+  }
+  out.push('', `findings (${r.findings.length}):`);
+  if (r.findings.length === 0) out.push('  none');
+  for (const f of r.findings) {
+    out.push(`  [${f.severity.toUpperCase()}] ${f.id}: ${f.summary}`);
+    for (const e of f.evidence) out.push(`      - ${e.length > 400 ? e.slice(0, 400) + '…' : e}`);
+    out.push(`      fix: ${f.remediation}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      journal: { type: 'string' },
+      'journal-directory': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      root: { type: 'string' },
+      config: { type: 'string' },
+      'config-dir': { type: 'string' },
+      'crio-version': { type: 'string' },
+      at: { type: 'string' },
+      'stuck-after': { type: 'string' },
+      'exec-loop-count': { type: 'string' },
+      'exec-loop-window': { type: 'string' },
+      'exec-loop-quiet': { type: 'string' },
+      output: { type: 'string', short: 'o', default: 'text' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (v.output !== 'text' && v.output !== 'json') throw new UserError(`--output must be text or json, got "${v.output}"`);
+  if (positionals.length > 1) throw new UserError(`expected at most one input, got ${positionals.length}: ${positionals.join(' ')}`);
+  const inputs = [positionals[0], v.journal, v['journal-directory']].filter((x) => x !== undefined);
+  if (inputs.length === 0) throw new UserError('no input: give a journal FILE, - for stdin, --journal FILE or --journal-directory DIR (see --help)');
+  if (inputs.length > 1) throw new UserError('give only one of FILE, --journal and --journal-directory');
+  if ((v.since || v.until) && !v['journal-directory']) throw new UserError('--since/--until apply to --journal-directory; filter a file with journalctl before piping it');
+  let atMs: number | null = null;
+  if (v.at !== undefined) {
+    atMs = Date.parse(v.at);
+    if (!Number.isFinite(atMs)) throw new UserError(`--at: not an ISO 8601 time: "${v.at}"`);
+  }
+  const thresholds = {
+    stuckAfterMs: seconds('stuck-after', v['stuck-after']),
+    execLoopCount: count('exec-loop-count', v['exec-loop-count']),
+    execLoopWindowMs: seconds('exec-loop-window', v['exec-loop-window']),
+    execLoopQuietMs: seconds('exec-loop-quiet', v['exec-loop-quiet']),
+  };
+  for (const k of Object.keys(thresholds) as (keyof typeof thresholds)[]) if (thresholds[k] === undefined) delete thresholds[k];
+
+  const config = await loadConfig(v);
+  const result = await scan({
+    config,
+    thresholds,
+    atMs,
+    read: (sink) =>
+      v['journal-directory'] !== undefined
+        ? readDirectory(v['journal-directory'], sink, v.since, v.until)
+        : readJournalFile((positionals[0] ?? v.journal)!, sink),
+  });
+  process.stdout.write(v.output === 'json' ? JSON.stringify(toJson(result), null, 2) + '\n' : renderText(result));
+  return exitStatusFor(result.findings);
+}
+
+/** The scan JSON contract (EventSnapshot with findings merged with the config findings). */
+export function toJson(r: ScanResult): EventSnapshot {
+  return { ...r.snapshot, findings: r.findings };
+}
+
+/** The scan itself, separated from argument parsing and printing (used by tests). */
+export async function scan(opts: {
+  config: ConfigReport | null;
+  thresholds?: EventPipelineOptions['thresholds'];
+  atMs?: number | null;
+  read: (sink: { entry(e: JournalEntry): void; skip(r: SkipReason, d: string): void }) => Promise<ReadResult>;
+}): Promise<ScanResult> {
+  const pipeline = createEventPipeline({ clock: Date.now, config: opts.config, thresholds: opts.thresholds });
+  const read = await opts.read({
+    entry: (e) => pipeline.ingest(e),
+    skip: () => {
+      // counted by the parser (ReadResult.skipped)
+    },
+  });
+  const at = opts.atMs ?? pipeline.lastEntryAtMs() ?? Date.now();
+  const snapshot = pipeline.snapshot(at);
+  const findings = mergeFindings(opts.config?.findings ?? [], snapshot.findings);
+  return { snapshot, findings, at, read };
 }

@@ -72,6 +72,8 @@ export interface ContainerState {
   sandboxId?: string;
   firstStopAtMs?: number;
   stopRequests: number;
+  /** A1 lines only (a re-request with a new id= is the stuck signature of cri-o/cri-o#7053) */
+  crioStopRequests: number;
   graceS?: number;
   exitedAtMs?: number;
   exitCode?: number;
@@ -169,6 +171,13 @@ function createLabelCap(max: number): (v: string) => string {
   };
 }
 
+/** Drop undefined values so they do not override defaults in a spread. */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  const out: Partial<T> = {};
+  if (o) for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
 export function runtimeLabel(path: string | undefined): string {
   if (!path) return 'unknown';
   const b = path.slice(path.lastIndexOf('/') + 1);
@@ -181,8 +190,8 @@ export function createCorrelator(opts: {
   limits?: Partial<Limits>;
   counters?: EventCounters;
 }): Correlator {
-  const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
-  const lim: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...defined(opts.thresholds) };
+  const lim: Limits = { ...DEFAULT_LIMITS, ...defined(opts.limits) };
   const tl = opts.timeline;
   const counters = opts.counters;
   const capRuntime = createLabelCap(lim.maxLabelValues);
@@ -205,7 +214,7 @@ export function createCorrelator(opts: {
   function container(id: string): ContainerState {
     let c = containers.get(id);
     if (!c) {
-      c = { id, stopRequests: 0, killFailures: 0, kubeletFailures: 0, execTotal: 0, execRecent: [], execLoopDetected: false, evidence: [], execEvidence: [] };
+      c = { id, stopRequests: 0, crioStopRequests: 0, killFailures: 0, kubeletFailures: 0, execTotal: 0, execRecent: [], execLoopDetected: false, evidence: [], execEvidence: [] };
       containers.set(id, c);
     }
     return c;
@@ -405,7 +414,7 @@ export function createCorrelator(opts: {
       switch (ev.kind) {
         case 'stop-requested':
           stopRequested(c, ev);
-          if (ev.source === 'crio' && c.stopRequests > 1) addEvidence(c.evidence, lim.maxEvidence, ev, 'stop requested again');
+          if (ev.source === 'crio' && ++c.crioStopRequests > 1) addEvidence(c.evidence, lim.maxEvidence, ev, 'stop requested again');
           break;
         case 'kill-failed': {
           c.killFailures++;
