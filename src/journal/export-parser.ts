@@ -86,8 +86,18 @@ function nameByte(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
 
-export function createExportParser(sink: JournalSink, opts: ParserOptions = {}): StreamParser {
+export interface ExportParserOptions extends ParserOptions {
+  /**
+   * Resuming with `journalctl --cursor=C` (inclusive): the first record is dropped silently when
+   * its __CURSOR is C. (`--after-cursor` in systemd 252 skips one entry blindly, which loses an
+   * entry when C is no longer in the journal: rotated, vacuumed, another directory.)
+   */
+  resumeCursor?: string | null;
+}
+
+export function createExportParser(sink: JournalSink, opts: ExportParserOptions = {}): StreamParser {
   const maxField = opts.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
+  let resume: Buffer | null = opts.resumeCursor ? Buffer.from(opts.resumeCursor, 'utf8') : null;
   const want = opts.wantMessage;
   const stats = emptyStats();
 
@@ -138,8 +148,16 @@ export function createExportParser(sink: JournalSink, opts: ParserOptions = {}):
 
   function endEntry(): void {
     if (nFields === 0) return; // stray blank line
-    stats.records++;
     const cb = sb[S_CURSOR];
+    if (resume !== null) {
+      const r = resume;
+      resume = null;
+      if (cb !== null && cb !== undefined && r.equals(cb.subarray(ss[S_CURSOR], se[S_CURSOR]))) {
+        resetEntry();
+        return; // the record we resumed at: already delivered before
+      }
+    }
+    stats.records++;
     if (cb !== null && cb !== undefined) {
       cursorBuf = cb;
       cursorStart = ss[S_CURSOR] as number;

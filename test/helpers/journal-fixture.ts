@@ -14,6 +14,8 @@ import { needBinary } from './binaries.js';
 export type FixtureEntry = Partial<JournalEntry> & { fields?: Record<string, string | Buffer> };
 
 export const FIXTURE_BOOT_ID = '0123456789abcdef0123456789abcdef';
+/** the fixture boot "started" at 2023-11-14T22:13:20Z: __MONOTONIC_TIMESTAMP = realtime - this */
+export const FIXTURE_BOOT_EPOCH_US = 1_700_000_000_000_000;
 
 /** A value goes out as a text field only when it is valid UTF-8 without control characters (TAB allowed). */
 function needsBinary(v: Buffer): boolean {
@@ -36,7 +38,10 @@ export function toExport(entries: FixtureEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
     if (e.cursor) parts.push(field('__CURSOR', e.cursor));
-    parts.push(field('__REALTIME_TIMESTAMP', String(e.realtimeUs ?? Date.now() * 1000)));
+    const realtimeUs = e.realtimeUs ?? Date.now() * 1000;
+    parts.push(field('__REALTIME_TIMESTAMP', String(realtimeUs)));
+    // a monotonic clock consistent with realtime within one boot (journalctl seeks a foreign cursor by it)
+    if (e.fields?.['__MONOTONIC_TIMESTAMP'] === undefined) parts.push(field('__MONOTONIC_TIMESTAMP', String(Math.max(0, realtimeUs - FIXTURE_BOOT_EPOCH_US))));
     if (e.bootId !== null) parts.push(field('_BOOT_ID', e.bootId ?? FIXTURE_BOOT_ID));
     if (e.unit) parts.push(field('_SYSTEMD_UNIT', e.unit));
     if (e.identifier) parts.push(field('SYSLOG_IDENTIFIER', e.identifier));

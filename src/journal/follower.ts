@@ -1,0 +1,292 @@
+/**
+ * The journal follower of the daemon: runs `journalctl --directory=<dir> -o export --all --follow`
+ * (argument array, never a shell), parses its stdout with the streaming export parser, and keeps
+ * the position as a journal cursor.
+ *
+ * - Position: the cursor of the last complete record parsed (delivered, prefiltered or skipped) is
+ *   kept in memory and persisted to `<stateDir>/journal.cursor` (atomic write) at most every
+ *   `flushMs` (default 1 s) or every `flushEntries` (default 1000) records, and on stop().
+ * - Start: after the persisted cursor when there is one and it
+ *   is younger than `maxResumeAgeUs` (default 24 h); otherwise a bounded lookback: the newest boot
+ *   (`--boot`) and at most `lookbackUs` (default 1 h) back (`--since`).
+ * - Restart: when journalctl exits or fails to start, it is restarted after an exponential backoff
+ *   (250 ms doubling to 30 s; reset when the process had run for a minute), resuming after the
+ *   in-memory cursor, so nothing is lost or delivered twice. A record cut off by the exit is
+ *   dropped silently and read again by the next process.
+ *   A journalctl that is alive but silent is NOT restarted: a quiet journal is normal and
+ *   journalctl gives no heartbeat to tell "stuck" from "quiet".
+ * - Directory: one --directory (journalctl uses the last one given), chosen by chooseDirectory().
+ *   None exists yet, or the followed one disappears: health down with the reason, retried with the
+ *   same backoff, never a crash.
+ */
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
+import type { Clock, SourceHealth } from '../core/types.js';
+import { createCursorStore, cursorRealtimeUs } from './cursor-store.js';
+import { createExportParser } from './export-parser.js';
+import { chooseDirectory, fsProbe, journalctlArgs, type DirProbe } from './journalctl.js';
+import type { JournalSink, ParserOptions, StreamParser } from './sink.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface FollowerDeps {
+  /** journalctl binary; default 'journalctl' from PATH */
+  journalctl?: string;
+  /** candidate directories in order of preference (see journalDirectories()) */
+  directories: string[];
+  /** where journal.cursor lives; null: cursor kept in memory only */
+  stateDir: string | null;
+  clock: Clock;
+  spawn?: typeof nodeSpawn;
+  /** first start without a cursor: how far back to read; default 1 h */
+  lookbackUs?: number;
+  /** first start without a cursor: only the newest boot; default true */
+  boot?: boolean;
+  /** a persisted cursor older than this is not resumed (lookback instead); default 24 h */
+  maxResumeAgeUs?: number;
+  sink: JournalSink;
+  /** parser options: wantMessage prefilter, maxFieldBytes */
+  parser?: ParserOptions;
+  onHealth?: (h: SourceHealth) => void;
+  log?: (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  flushMs?: number;
+  flushEntries?: number;
+  probe?: DirProbe;
+  /** passed to journalctl instead of FOLLOW_MATCHES (null: everything) */
+  matches?: readonly string[] | null;
+}
+
+export interface JournalFollower {
+  start(): void;
+  /** stops journalctl and persists the cursor */
+  stop(): Promise<void>;
+  health(): SourceHealth;
+  /** the in-memory cursor (last complete record) */
+  cursor(): string | null;
+  /** the journalctl child's pid, or null (for tests and diagnostics) */
+  pid(): number | null;
+}
+
+const HOUR_US = 3_600_000_000;
+
+export function createJournalFollower(deps: FollowerDeps): JournalFollower {
+  const spawn = deps.spawn ?? nodeSpawn;
+  const bin = deps.journalctl ?? 'journalctl';
+  const clock = deps.clock;
+  const log = deps.log ?? (() => undefined);
+  const probe = deps.probe ?? fsProbe;
+  const initialMs = deps.backoff?.initialMs ?? 250;
+  const maxMs = deps.backoff?.maxMs ?? 30_000;
+  const resetAfterMs = deps.backoff?.resetAfterMs ?? 60_000;
+  const flushMs = deps.flushMs ?? 1000;
+  const flushEntries = deps.flushEntries ?? 1000;
+  const store = createCursorStore(deps.stateDir);
+
+  const h: SourceHealth = { up: false, mode: 'follow', restarts: 0, lastEntryAtUs: null, lastError: null };
+  let started = false;
+  let stopping = false;
+  let child: ChildProcess | null = null;
+  let childDir: string | null = null;
+  let childStartedAt = 0;
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let flushTimer: NodeJS.Timeout | null = null;
+  let cursor: string | null = null;
+  let savedCursor: string | null = null;
+  let sinceUs = 0;
+  let unsaved = 0;
+  let lastSaveAt = 0;
+  let stopWaiters: (() => void)[] = [];
+
+  const sink: JournalSink = {
+    entry(e) {
+      h.lastEntryAtUs = e.realtimeUs;
+      deps.sink.entry(e);
+    },
+    skip(reason, detail) {
+      deps.sink.skip(reason, detail);
+    },
+  };
+
+  function emit(): void {
+    deps.onHealth?.({ ...h });
+  }
+
+  function setUp(): void {
+    if (!h.up || h.lastError !== null) {
+      h.up = true;
+      h.lastError = null;
+      emit();
+    }
+  }
+
+  function setDown(reason: string): void {
+    h.up = false;
+    h.lastError = reason;
+    emit();
+  }
+
+  function save(): void {
+    if (cursor === null || cursor === savedCursor) return;
+    const err = store.save(cursor);
+    lastSaveAt = clock();
+    unsaved = 0;
+    if (err !== null) {
+      log('warn', 'journal cursor not persisted', { error: err });
+      return;
+    }
+    savedCursor = cursor;
+  }
+
+  function scheduleRetry(): void {
+    if (stopping || retryTimer !== null) return;
+    const delay = Math.min(initialMs * 2 ** Math.min(attempt, 30), maxMs);
+    attempt++;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      launch();
+    }, delay);
+  }
+
+  function onChunk(parser: StreamParser, before: number): void {
+    const c = parser.lastCursor();
+    if (c !== null) cursor = c;
+    unsaved += parser.stats().records - before;
+    if (unsaved >= flushEntries || (unsaved > 0 && clock() - lastSaveAt >= flushMs)) save();
+  }
+
+  function launch(): void {
+    if (stopping) return;
+    const dir = chooseDirectory(deps.directories, probe);
+    if (dir === null) {
+      setDown(`no journal directory (${deps.directories.join(', ')}); retrying`);
+      scheduleRetry();
+      return;
+    }
+    const usedCursor = cursor;
+    const args = journalctlArgs({
+      directory: dir,
+      follow: true,
+      cursor: usedCursor,
+      sinceUs: usedCursor ? null : sinceUs,
+      boot: usedCursor ? false : (deps.boot ?? true),
+      matches: deps.matches,
+    });
+    const parser = createExportParser(sink, { ...deps.parser, resumeCursor: usedCursor });
+    let proc: ChildProcess;
+    try {
+      proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      setDown(`cannot start ${bin}: ${err instanceof Error ? err.message : String(err)}`);
+      scheduleRetry();
+      return;
+    }
+    child = proc;
+    childDir = dir;
+    childStartedAt = clock();
+    let stderr = '';
+    let finished = false;
+    let spawnError: string | null = null;
+    log('info', 'following the journal', { directory: dir, cursor: usedCursor, pid: proc.pid });
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      const before = parser.stats().records;
+      parser.push(chunk);
+      onChunk(parser, before);
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2048);
+    });
+    proc.on('spawn', () => {
+      if (child === proc) setUp();
+    });
+    proc.on('error', (err: NodeJS.ErrnoException) => {
+      spawnError = `${bin}: ${err.code ?? err.message}`;
+      // 'close' follows a spawn error only when stdio was set up; make sure we handle it once
+      setImmediate(() => finish(null, null));
+    });
+    proc.on('close', (code, signal) => finish(code, signal));
+
+    function finish(code: number | null, signal: NodeJS.Signals | null): void {
+      if (finished) return;
+      finished = true;
+      if (child !== proc) return;
+      child = null;
+      childDir = null;
+      // the partial record in `parser` is dropped: the next process resumes after `cursor`
+      save();
+      if (stopping) {
+        const w = stopWaiters;
+        stopWaiters = [];
+        for (const f of w) f();
+        return;
+      }
+      const ranMs = clock() - childStartedAt;
+      if (ranMs >= resetAfterMs) attempt = 0;
+      const lastLine = stderr.trim().split('\n').pop() ?? '';
+      const why = spawnError ?? `journalctl exited (${signal ?? `status ${code}`})${lastLine ? `: ${lastLine}` : ''}`;
+      if (usedCursor !== null && code !== 0 && parser.stats().records === 0 && /seek to cursor/i.test(stderr)) {
+        log('warn', 'journal cursor rejected by journalctl; falling back to the lookback window', { cursor: usedCursor, stderr: lastLine });
+        if (cursor === usedCursor) cursor = null;
+      }
+      h.restarts++;
+      log('warn', 'journalctl stopped; restarting with backoff', { reason: why, restarts: h.restarts });
+      setDown(why);
+      scheduleRetry();
+    }
+  }
+
+  function tick(): void {
+    if (unsaved > 0 || (cursor !== null && cursor !== savedCursor)) save();
+    // the followed directory disappeared: stop that journalctl, the restart path reports it
+    if (child !== null && childDir !== null && !probe.isDir(childDir)) {
+      log('warn', 'journal directory disappeared', { directory: childDir });
+      child.kill('SIGTERM');
+    }
+  }
+
+  return {
+    start(): void {
+      if (started) return;
+      started = true;
+      const nowUs = clock() * 1000;
+      sinceUs = nowUs - (deps.lookbackUs ?? HOUR_US);
+      const saved = store.load();
+      if (saved !== null) {
+        const at = cursorRealtimeUs(saved);
+        if (at !== null && at < nowUs - (deps.maxResumeAgeUs ?? 24 * HOUR_US)) {
+          log('info', 'persisted journal cursor is too old; reading the lookback window instead', { cursor: saved });
+        } else {
+          cursor = saved;
+          savedCursor = saved;
+        }
+      }
+      lastSaveAt = clock();
+      flushTimer = setInterval(tick, flushMs);
+      launch();
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      retryTimer = null;
+      if (flushTimer !== null) clearInterval(flushTimer);
+      flushTimer = null;
+      const proc = child;
+      if (proc !== null) {
+        const closed = new Promise<void>((resolve) => stopWaiters.push(resolve));
+        proc.kill('SIGTERM');
+        const hard = setTimeout(() => proc.kill('SIGKILL'), 2000);
+        await closed;
+        clearTimeout(hard);
+      }
+      save();
+      if (h.up) {
+        h.up = false;
+        h.lastError = 'stopped';
+        emit();
+      }
+    },
+    health: () => ({ ...h }),
+    cursor: () => cursor,
+    pid: () => child?.pid ?? null,
+  };
+}

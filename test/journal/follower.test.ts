@@ -1,0 +1,189 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JournalEntry, SourceHealth } from '../../src/core/types.js';
+import { createJournalFollower, type FollowerDeps, type JournalFollower } from '../../src/journal/follower.js';
+import { readJournalDirectory } from '../../src/journal/journalctl.js';
+import { appendJournal, crioEntries, journalctlBinary, journalRemote, makeJournal } from '../helpers/journal-fixture.js';
+import { collector } from './collect.js';
+
+const jc = journalctlBinary();
+const haveTools = jc !== null && journalRemote() !== null;
+
+let dir: string;
+let followers: JournalFollower[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'crio-sentinel-follow-'));
+});
+afterEach(async () => {
+  for (const f of followers) await f.stop();
+  followers = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function follower(over: Partial<FollowerDeps> & { directories: string[] }) {
+  const c = collector();
+  const healths: SourceHealth[] = [];
+  const f = createJournalFollower({
+    journalctl: jc ?? 'journalctl',
+    stateDir: join(dir, 'state'),
+    clock: Date.now,
+    sink: c,
+    onHealth: (h) => healths.push(h),
+    backoff: { initialMs: 20, maxMs: 200 },
+    flushMs: 50,
+    ...over,
+  });
+  followers.push(f);
+  return { f, c, healths };
+}
+
+const msgs = (es: JournalEntry[]) => es.map((e) => e.message.replace(/^.*msg="(.*)"$/, '$1'));
+
+describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
+  it('reads the lookback window, then follows appended entries; other units are not selected', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const file = await makeJournal(jdir, [
+      ...crioEntries(5, { prefix: 'first' }),
+      { realtimeUs: Date.now() * 1000 - 1000, unit: 'other.service', identifier: 'other', message: 'not ours' },
+      { realtimeUs: Date.now() * 1000 - 999, unit: 'init.scope', identifier: 'systemd', pid: 1, fields: { UNIT: 'crio.service' }, message: 'Reloading crio.service' },
+    ]);
+    const { f, c } = follower({ directories: [join(dir, 'missing'), jdir] });
+    f.start();
+    await waitFor('backlog', () => c.entries.length === 6);
+    expect(f.health()).toMatchObject({ up: true, mode: 'follow', restarts: 0, lastError: null });
+    await appendJournal(file, crioEntries(3, { prefix: 'later', startUs: Date.now() * 1000 - 100 }));
+    await waitFor('appended', () => c.entries.length === 9);
+    expect(msgs(c.entries)).toEqual(['first 0', 'first 1', 'first 2', 'first 3', 'first 4', 'Reloading crio.service', 'later 0', 'later 1', 'later 2']);
+    expect(c.entries[5]).toMatchObject({ unit: 'crio.service', pid: 1, identifier: 'systemd' });
+    expect(f.health().lastEntryAtUs).toBe(c.entries[8]?.realtimeUs);
+    expect(c.skips).toEqual([]);
+  });
+
+  it('persists the cursor and resumes after stop/start with no loss and no duplicate', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const file = await makeJournal(jdir, crioEntries(20, { prefix: 'a' }));
+    const one = follower({ directories: [jdir] });
+    one.f.start();
+    await waitFor('first run', () => one.c.entries.length === 20);
+    await one.f.stop();
+    const saved = readFileSync(join(dir, 'state', 'journal.cursor'), 'utf8').trim();
+    expect(saved).toBe(one.c.entries[19]?.cursor);
+    expect(existsSync(join(dir, 'state', `journal.cursor.tmp-${process.pid}`))).toBe(false);
+
+    await appendJournal(file, crioEntries(7, { prefix: 'b', startUs: Date.now() * 1000 - 100 }));
+    const two = follower({ directories: [jdir] });
+    two.f.start();
+    await waitFor('second run', () => two.c.entries.length === 7);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+    expect(msgs(two.c.entries)).toEqual(['b 0', 'b 1', 'b 2', 'b 3', 'b 4', 'b 5', 'b 6']);
+    const all = [...one.c.entries, ...two.c.entries].map((e) => e.cursor);
+    expect(new Set(all).size).toBe(27);
+  });
+
+  it('delivers exactly the uninterrupted sequence although journalctl is SIGKILLed 100 times during a replay', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const batches = 50;
+    const perBatch = 100;
+    const base = Date.now() * 1000 - 60_000_000;
+    const batch = (b: number) =>
+      crioEntries(perBatch, { prefix: `b${b}`, startUs: base + b * perBatch }).map((e, i) => ({ ...e, message: `${e.message} ${'x'.repeat((b * 37 + i * 11) % 300)}` }));
+    const file = await makeJournal(jdir, batch(0));
+    const { f, c } = follower({ directories: [jdir], backoff: { initialMs: 1, maxMs: 5 }, flushMs: 20 });
+    f.start();
+
+    let kills = 0;
+    let lastKilled: number | null = null;
+    let appending = true;
+    const killer = (async () => {
+      while (kills < 100) {
+        const pid = f.pid();
+        if (pid !== null && pid !== lastKilled && c.entries.length > 0) {
+          try {
+            process.kill(pid, 'SIGKILL');
+            kills++;
+            lastKilled = pid;
+          } catch {
+            // already gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, appending ? 3 : 1));
+      }
+    })();
+    for (let b = 1; b < batches; b++) await appendJournal(file, batch(b));
+    appending = false;
+    await killer;
+    await waitFor('all entries after the kills', () => c.entries.length >= batches * perBatch, 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const reference = collector();
+    await readJournalDirectory(jdir, reference, { journalctl: jc! });
+    expect(reference.entries).toHaveLength(batches * perBatch);
+    expect(kills).toBe(100);
+    expect(f.health().restarts).toBeGreaterThanOrEqual(100);
+    expect(c.entries.length).toBe(reference.entries.length);
+    expect(c.entries.map((e) => e.cursor)).toEqual(reference.entries.map((e) => e.cursor));
+    expect(c.entries).toEqual(reference.entries);
+    expect(c.skips).toEqual([]);
+    await waitFor('up again', () => f.health().up);
+  });
+
+  it('waits for a journal directory created after start, and reports one that disappears', async () => {
+    const jdir = join(dir, 'later', 'journal');
+    const { f, c, healths } = follower({ directories: [jdir] });
+    f.start();
+    expect(f.health().up).toBe(false);
+    expect(f.health().lastError).toMatch(/no journal directory .*later\/journal/);
+    await new Promise((r) => setTimeout(r, 100));
+    mkdirSync(jdir, { recursive: true });
+    await makeJournal(jdir, crioEntries(4, { prefix: 'late' }));
+    await waitFor('entries from the new directory', () => c.entries.length === 4);
+    expect(f.health().up).toBe(true);
+    expect(healths.some((h) => !h.up) && healths.some((h) => h.up)).toBe(true);
+
+    rmSync(join(dir, 'later'), { recursive: true, force: true });
+    await waitFor('down after the directory vanished', () => !f.health().up && /no journal directory/.test(f.health().lastError ?? ''));
+    mkdirSync(jdir, { recursive: true });
+    await makeJournal(jdir, crioEntries(2, { prefix: 'again', startUs: Date.now() * 1000 - 50 }));
+    await waitFor('up again', () => c.entries.length === 6);
+    expect(msgs(c.entries).slice(4)).toEqual(['again 0', 'again 1']);
+  });
+
+  it('falls back to the lookback window when journalctl rejects the saved cursor', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    await makeJournal(jdir, crioEntries(3));
+    mkdirSync(join(dir, 'state'));
+    writeFileSync(join(dir, 'state', 'journal.cursor'), 's=zz;i=zz\n');
+    const { f, c } = follower({ directories: [jdir] });
+    f.start();
+    await waitFor('entries', () => c.entries.length === 3);
+    expect(f.health().restarts).toBe(1);
+    await f.stop();
+    expect(readFileSync(join(dir, 'state', 'journal.cursor'), 'utf8').trim()).toBe(c.entries[2]?.cursor);
+  });
+});
+
+describe('journal follower without journalctl', () => {
+  it('reports a missing journalctl as down and keeps retrying without crashing', async () => {
+    mkdirSync(join(dir, 'j'));
+    const { f, c } = follower({ directories: [join(dir, 'j')], journalctl: join(dir, 'no-such-journalctl'), stateDir: null });
+    f.start();
+    await waitFor('two restarts', () => f.health().restarts >= 2);
+    expect(f.health()).toMatchObject({ up: false, mode: 'follow' });
+    expect(f.health().lastError).toMatch(/ENOENT/);
+    expect(c.entries).toEqual([]);
+  });
+});
