@@ -109,7 +109,7 @@ export function sample(text: string, name: string, labels: Record<string, string
 }
 
 /** Poll until fn returns a truthy value (or throw with the last value after timeoutMs). */
-export async function waitFor<T>(what: string, fn: () => Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const t0 = Date.now();
   let last: unknown;
   for (;;) {
