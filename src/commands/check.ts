@@ -1,5 +1,101 @@
-/** `crio-sentinel check` — placeholder until its issue lands. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('crio-sentinel check: not implemented yet\n');
-  return 3;
+/**
+ * `crio-sentinel check`: one-shot diagnosis of the CRI-O configuration on disk.
+ * Exit status: 0 nothing above info, 1 warning, 2 critical, 3 usage error / could not run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../core/errors.js';
+import type { ConfigInputs } from '../core/types.js';
+import { exitStatusFor } from '../findings/catalogue.js';
+import { createHostFileView } from '../config/host-file-view.js';
+import { detectHostCrioVersion, readVersionHint } from '../config/host-version.js';
+import { renderReportText } from '../config/render-text.js';
+import { resolveConfig } from '../config/resolve.js';
+import { parseCrioVersion } from '../config/version.js';
+
+export const CHECK_USAGE = `usage: crio-sentinel check [options]
+
+Resolve the configuration CRI-O would load (main file, drop-ins, flags, environment), its
+default runtime with the file and line that set it, and report static findings.
+
+options:
+  --root DIR              host file system root (default /; a DaemonSet mounts the host at /host)
+  --config FILE           CRI-O's --config (default /etc/crio/crio.conf; "" skips the main file)
+  --config-dir DIR        CRI-O's --config-dir (default /etc/crio/crio.conf.d; "" skips drop-ins)
+  --default-runtime NAME  CRI-O's --default-runtime flag
+  --runtimes SPEC         CRI-O's --runtimes flag (repeatable; name:path:root[:type[:privileged[:config_path[:min_memory]]]])
+  --env KEY=VALUE         CRI-O's environment (repeatable): CONTAINER_CONFIG, CONTAINER_CONFIG_DIR,
+                          CONTAINER_DEFAULT_RUNTIME, CONTAINER_RUNTIMES. crio-sentinel's own environment is never used.
+  --crio-version V        CRI-O version (e.g. 1.31.0). Default: \`crio --version\` when --root is /,
+                          else the first line of <root>/.crio-sentinel-version; else unknown (newest rules)
+  --output text|json      output format (default text); json is the ConfigReport contract
+  -h, --help              this help
+
+exit status: 0 ok/info, 1 warning, 2 critical, 3 usage error or could not run`;
+
+export interface CheckOptions {
+  root: string;
+  inputs: ConfigInputs;
+  output: 'text' | 'json';
+}
+
+/** Parse check/fix's shared config options; throws UserError or node's ERR_PARSE_ARGS_*. */
+export async function parseConfigOptions(argv: string[], extra: NonNullable<ParseArgsConfig['options']> = {}) {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      root: { type: 'string', default: '/' },
+      config: { type: 'string' },
+      'config-dir': { type: 'string' },
+      'default-runtime': { type: 'string' },
+      runtimes: { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
+      'crio-version': { type: 'string' },
+      output: { type: 'string', default: 'text' },
+      help: { type: 'boolean', short: 'h' },
+      ...extra,
+    },
+  });
+  const v = values as Record<string, string | string[] | boolean | undefined>;
+  const root = path.resolve(String(v.root ?? '/'));
+  const output = String(v.output ?? 'text');
+  if (output !== 'text' && output !== 'json') throw new UserError(`--output must be text or json, not "${output}"`);
+  const env: Record<string, string> = {};
+  for (const kv of (v.env as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UserError(`--env wants KEY=VALUE, got "${kv}"`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  let crioVersion = (v['crio-version'] as string | undefined) ?? null;
+  if (crioVersion !== null && !parseCrioVersion(crioVersion)) throw new UserError(`--crio-version "${crioVersion}" is not a version like 1.31.0`);
+  if (!v.help) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(root);
+    } catch {
+      st = undefined;
+    }
+    if (!st?.isDirectory()) throw new UserError(`--root ${root}: not a directory`);
+    crioVersion ??= root === '/' ? await detectHostCrioVersion(root) : readVersionHint(root);
+  }
+  const inputs: ConfigInputs = { crioVersion, env };
+  if (v.config !== undefined) inputs.config = v.config as string;
+  if (v['config-dir'] !== undefined) inputs.configDir = v['config-dir'] as string;
+  if (v['default-runtime'] !== undefined) inputs.defaultRuntime = v['default-runtime'] as string;
+  if (v.runtimes !== undefined) inputs.runtimes = v.runtimes as string[];
+  return { root, inputs, output: output as 'text' | 'json', help: v.help === true, values: v };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = await parseConfigOptions(argv);
+  if (opts.help) {
+    process.stdout.write(CHECK_USAGE + '\n');
+    return 0;
+  }
+  const report = resolveConfig(opts.inputs, createHostFileView(opts.root));
+  process.stdout.write(opts.output === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderReportText(report, { root: opts.root }));
+  return exitStatusFor(report.findings);
 }

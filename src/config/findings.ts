@@ -278,6 +278,9 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
       if (binary && wrapperFam && creatorFam && wrapperFam !== creatorFam) {
         problems.push(`containers created under the previous default "${prevName}" (${creatorPath ?? prevName}, state in ${prev?.view.runtimeRoot ?? '?'}) will be driven by ${binary} (${wrapperFam}): ${creatorFam} → ${wrapperFam}`);
       }
+      if (prev && prev.view.runtimeRoot !== def.view.runtimeRoot) {
+        problems.push(`CRI-O calls the wrapper with --root ${def.view.runtimeRoot}, but containers created under "${prevName}" keep their state in ${prev.view.runtimeRoot}: stop, kill and exec of those containers cannot find them`);
+      }
       if (binary && wrapperFam && rootFam && wrapperFam !== rootFam) {
         problems.push(`${def.name} runtime_root is ${def.view.runtimeRoot}${typeof def.fields.runtime_root === 'string' && def.fields.runtime_root ? '' : ` (not set: CRI-O ${r.rules.builtinDefault === 'crun' ? '≥ 1.31' : '≤ 1.30'} default)`}, ${rootFam}'s state dir, but the wrapper runs ${wrapperFam}`);
       }

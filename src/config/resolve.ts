@@ -670,7 +670,10 @@ export function toReport(r: Resolution, view: FileView): ConfigReport {
   let effective: ConfigReport['effective'] = null;
   if (!r.fatal) {
     const runtimes: Record<string, RuntimeHandlerView> = {};
-    for (const [name, v] of r.validated) if (!v.dropped) runtimes[name] = v.view;
+    for (const name of [...r.validated.keys()].sort()) {
+      const v = r.validated.get(name)!;
+      if (!v.dropped) runtimes[name] = v.view;
+    }
     effective = {
       defaultRuntime: r.defaultRuntime ?? r.configured,
       runtimes,

@@ -1,0 +1,181 @@
+/**
+ * `crio-sentinel check` on the bundled example node trees and on bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/commands/check.js';
+import type { ConfigReport } from '../../src/core/types.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NODES = path.join(REPO, 'examples/nodes');
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+async function json(node: string, extra: string[] = []): Promise<{ code: number; report: ConfigReport }> {
+  const { code, out } = await run(['--root', path.join(NODES, node), '--output', 'json', ...extra]);
+  return { code, report: JSON.parse(out) as ConfigReport };
+}
+
+const tmp: string[] = [];
+afterEach(() => {
+  for (const d of tmp.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('check on the bundled example nodes', () => {
+  it('packaged-crun: crun from 10-crio.conf line 5, no findings, exit 0', async () => {
+    const { code, report } = await json('packaged-crun');
+    expect(code).toBe(0);
+    expect(report.crioVersion).toBe('1.31.0'); // from <root>/.crio-sentinel-version
+    expect(report.effective?.defaultRuntime).toEqual({ name: 'crun', source: { file: '/etc/crio/crio.conf.d/10-crio.conf', line: 5 } });
+    expect(Object.keys(report.effective!.runtimes)).toEqual(['crun', 'runc']);
+    expect(report.findings).toEqual([]);
+    expect(report.lowLevelRuntime).toBeNull();
+  });
+
+  it('nvidia-default (the demo node): nvidia default, crun -> runc mismatch, AppArmor-confined runc, exit 2', async () => {
+    const { code, report } = await json('nvidia-default');
+    expect(code).toBe(2);
+    expect(report.crioVersion).toBe('1.30.0');
+    expect(report.effective?.defaultRuntime).toEqual({ name: 'nvidia', source: { file: '/etc/crio/crio.conf.d/99-nvidia.conf', line: 5 } });
+    expect(report.effective?.runtimes.nvidia).toMatchObject({ isNvidia: true, runtimeRoot: '/run/runc', source: { file: '/etc/crio/crio.conf.d/99-nvidia.conf', line: 9 } });
+    expect(report.lowLevelRuntime).toEqual({ wrapper: '/usr/bin/nvidia-container-runtime', binary: '/usr/sbin/runc' });
+    expect(report.findings.map((f) => [f.id, f.severity])).toEqual([
+      ['apparmor-confined-runc', 'critical'],
+      ['low-level-runtime-mismatch', 'critical'],
+      ['nvidia-default-runtime', 'warning'],
+      ['nvidia-handler-without-runtime-root', 'info'],
+    ]);
+    const mismatch = report.findings.find((f) => f.id === 'low-level-runtime-mismatch')!;
+    expect(mismatch.evidence.join('\n')).toContain('crun → runc');
+    expect(mismatch.evidence.join('\n')).toContain('--root /run/runc');
+    expect(report.findings.find((f) => f.id === 'apparmor-confined-runc')?.evidence[0]).toBe('AppArmor profile for /usr/sbin/runc: file /etc/apparmor.d/runc line 7');
+    // with CRI-O >= 1.31 the AppArmor finding is only a warning
+    const newer = await json('nvidia-default', ['--crio-version', '1.31.0']);
+    expect(newer.report.findings.find((f) => f.id === 'apparmor-confined-runc')?.severity).toBe('warning');
+  });
+
+  it('nvidia-not-default: crun stays default, nvidia is a handler; wrapper routed to CRI-O crun; exit 0', async () => {
+    const { code, report } = await json('nvidia-not-default');
+    expect(code).toBe(0);
+    expect(report.effective?.defaultRuntime.name).toBe('crun');
+    expect(report.effective?.runtimes.nvidia?.source).toEqual({ file: '/etc/crio/crio.conf.d/99-nvidia.toml', line: 8 });
+    expect(report.lowLevelRuntime).toEqual({ wrapper: '/usr/bin/nvidia-container-runtime', binary: '/usr/libexec/crio/crun' });
+    expect(report.findings.map((f) => f.id)).toEqual(['nvidia-handler-without-runtime-root']);
+  });
+
+  it('nvidia-wrong-dir: the toolkit 1.19.0 drop-in in /etc/crio/conf.d is ignored; exit 1', async () => {
+    const { code, report } = await json('nvidia-wrong-dir');
+    expect(code).toBe(1);
+    expect(report.effective?.defaultRuntime.name).toBe('crun');
+    expect(report.files).toContainEqual(expect.objectContaining({ path: '/etc/crio/conf.d/99-nvidia.toml', status: 'ignored' }));
+    const f = report.findings.find((x) => x.id === 'nvidia-dropin-ignored')!;
+    expect(f.evidence).toContain('file /etc/crio/conf.d/99-nvidia.toml line 9: [crio.runtime.runtimes.nvidia]');
+  });
+
+  it('broken-dropin: the s3 syntax error names 50-gpu.conf line 2; CRI-O would not start; exit 2', async () => {
+    const { code, report } = await json('broken-dropin');
+    expect(code).toBe(2);
+    expect(report.effective).toBeNull();
+    expect(report.crioWouldStart).toBe(false);
+    expect(report.startError).toMatch(/^get and merge config from context: update config from path: walk path: unable to decode configuration \/etc\/crio\/crio\.conf\.d\/50-gpu\.conf: toml: line 2, column \d+/);
+    expect(report.files.map((f) => [f.path, f.status])).toEqual([
+      ['/etc/crio/crio.conf', 'missing'],
+      ['/etc/crio/crio.conf.d/10-crio.conf', 'applied'],
+      ['/etc/crio/crio.conf.d/50-gpu.conf', 'error'],
+    ]);
+    expect(report.findings.map((f) => f.id)).toEqual(['config-parse-error']);
+  });
+
+  it('crio-1.24-runc-quirk: 1.24.6 loses the packaged runc table; exit 1', async () => {
+    const { code, report } = await json('crio-1.24-runc-quirk');
+    expect(code).toBe(1);
+    expect(Object.keys(report.effective!.runtimes)).toEqual(['crun']);
+    expect(report.findings.map((f) => f.id)).toEqual(['runc-handler-deleted']);
+    expect(report.findings[0]?.evidence[0]).toContain('/etc/crio/crio.conf.d/10-crio.conf line 5');
+    // the same tree on 1.26 keeps runc
+    const later = await json('crio-1.24-runc-quirk', ['--crio-version', '1.26.0']);
+    expect(Object.keys(later.report.effective!.runtimes)).toEqual(['crun', 'runc']);
+    expect(later.code).toBe(0);
+  });
+
+  it('text output names version, files, default with provenance, wrapper and findings with fixes', async () => {
+    const { code, out } = await run(['--root', path.join(NODES, 'nvidia-default')]);
+    expect(code).toBe(2);
+    expect(out).toContain('CRI-O 1.30.0');
+    expect(out).toContain('  applied  /etc/crio/crio.conf.d/99-nvidia.conf');
+    expect(out).toContain('Default runtime: nvidia  (from /etc/crio/crio.conf.d/99-nvidia.conf line 5)');
+    expect(out).toContain('NVIDIA wrapper /usr/bin/nvidia-container-runtime runs: /usr/sbin/runc');
+    expect(out).toMatch(/^CRITICAL low-level-runtime-mismatch: /m);
+    expect(out).toMatch(/^ {2}fix {6}/m);
+  });
+});
+
+describe('check options', () => {
+  it('--env feeds CRI-O\'s environment; crio-sentinel\'s own environment is ignored', async () => {
+    const node = path.join(NODES, 'nvidia-default');
+    process.env.CONTAINER_DEFAULT_RUNTIME = 'runc';
+    try {
+      const plain = await run(['--root', node, '--output', 'json']);
+      expect((JSON.parse(plain.out) as ConfigReport).effective?.defaultRuntime.name).toBe('nvidia');
+    } finally {
+      delete process.env.CONTAINER_DEFAULT_RUNTIME;
+    }
+    const withEnv = await run(['--root', node, '--output', 'json', '--env', 'CONTAINER_DEFAULT_RUNTIME=crun']);
+    const r = JSON.parse(withEnv.out) as ConfigReport;
+    expect(r.effective?.defaultRuntime).toEqual({ name: 'crun', source: { flag: 'CONTAINER_DEFAULT_RUNTIME' } });
+    expect(r.findings.map((f) => f.id)).toContain('cli-override-lost-on-reload');
+  });
+
+  it('--config-dir, --default-runtime and --runtimes are CRI-O\'s flags', async () => {
+    const node = path.join(NODES, 'packaged-crun');
+    const r = JSON.parse((await run(['--root', node, '--output', 'json', '--default-runtime', 'gpu', '--runtimes', 'gpu:/usr/libexec/crio/crun:/run/crun'])).out) as ConfigReport;
+    expect(r.effective?.defaultRuntime).toEqual({ name: 'gpu', source: { flag: '--default-runtime' } });
+    expect(r.effective?.runtimes.gpu?.source).toEqual({ flag: '--runtimes' });
+    const none = JSON.parse((await run(['--root', node, '--output', 'json', '--config-dir', ''])).out) as ConfigReport;
+    expect(none.effective?.defaultRuntime).toEqual({ name: 'crun', source: { builtin: true } });
+  });
+
+  it('usage errors throw one-line errors (the CLI prints them and exits 3)', async () => {
+    await expect(main(['--bogus'])).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+    await expect(main(['--output', 'yaml'])).rejects.toThrow('--output must be text or json, not "yaml"');
+    await expect(main(['--root', '/nonexistent/x'])).rejects.toThrow('--root /nonexistent/x: not a directory');
+    await expect(main(['--crio-version', 'banana'])).rejects.toThrow('is not a version');
+    expect((await run(['--help'])).out).toContain('usage: crio-sentinel check');
+  });
+});
+
+const CLI = path.join(REPO, 'dist/src/cli.js');
+describe.skipIf(!fs.existsSync(CLI))('check through the built CLI', () => {
+  it('bad input (FIFO, garbage, 5 MiB) gives findings and no stack trace; unknown flags exit 3 with one line', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-check-'));
+    tmp.push(root);
+    const d = path.join(root, 'etc/crio/crio.conf.d');
+    fs.mkdirSync(d, { recursive: true });
+    expect(spawnSync('mkfifo', [path.join(d, '05-pipe.conf')]).status).toBe(0);
+    fs.writeFileSync(path.join(d, '10-garbage'), Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 27]));
+    fs.writeFileSync(path.join(d, '20-huge.conf'), Buffer.alloc(5 * 1024 * 1024, 0x61));
+    const r = spawnSync(process.execPath, [CLI, 'check', '--root', root, '--crio-version', '1.31.0'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('a FIFO (named pipe)');
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+    const bad = spawnSync(process.execPath, [CLI, 'check', '--nope'], { encoding: 'utf8', timeout: 30_000 });
+    expect(bad.status).toBe(3);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
