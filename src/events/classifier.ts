@@ -120,9 +120,9 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     }
   }
 
-  function run(rows: readonly PatternRow[], text: string, ctx: PatternContext, source: EventSource, atMs: number, line: string): Event | null {
+  function run(rows: readonly PatternRow[], text: string, ctx: PatternContext, source: EventSource, atMs: number, line: string, prefiltered = false): Event | null {
     for (const row of rows) {
-      if (!text.includes(row.prefilter)) continue;
+      if (!prefiltered && !text.includes(row.prefilter)) continue;
       const m = row.regex.exec(text);
       if (!m) continue;
       const x = row.extract(m, ctx);
@@ -142,14 +142,15 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     if (at < 0) return null;
     const word = firstWordOf(msgText, at + 5);
     const rows = idx.crio.byWord.get(word);
-    let anyHit = false;
-    for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) anyHit = true;
-    if (!rows && !anyHit) return null;
+    // rows that may match anywhere: prefilter checked on the raw line (it may sit outside msg, e.g. level=fatal)
+    let hits: PatternRow[] | null = null;
+    for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) (hits ??= []).push(r);
+    if (!rows && !hits) return null;
     const l = parseLogrus(msgText);
     if (!l) return null;
     const ctx: PatternContext = { fields: () => l.fields, level: l.level };
     const line = l.msg.startsWith('Current CRI-O configuration:') ? clip(msgText, 300) : msgText;
-    return (rows ? run(rows, l.msg, ctx, 'crio', atMs, line) : null) ?? (anyHit ? run(idx.crio.anywhere, l.msg, ctx, 'crio', atMs, line) : null);
+    return (rows ? run(rows, l.msg, ctx, 'crio', atMs, line) : null) ?? (hits ? run(hits, l.msg, ctx, 'crio', atMs, line, true) : null);
   }
 
   function classifyKubelet(e: JournalEntry): Event | null {
