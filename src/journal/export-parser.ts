@@ -126,9 +126,27 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
     oversize = false;
   }
 
+  // last decoded value per slot: unit, identifier, transport, stream and boot ids repeat from entry to entry
+  const cacheBytes: (Buffer | null)[] = new Array<Buffer | null>(NSLOTS).fill(null);
+  const cacheStr: string[] = new Array<string>(NSLOTS).fill('');
+
   function str(slot: number): string | null {
     const b = sb[slot];
-    return b === null || b === undefined ? null : b.toString('utf8', ss[slot], se[slot]);
+    if (b === null || b === undefined) return null;
+    const s = ss[slot] as number;
+    const e = se[slot] as number;
+    const n = e - s;
+    if (slot === S_CURSOR || n > 64) return b.toString('utf8', s, e);
+    const c = cacheBytes[slot];
+    if (c !== null && c !== undefined && c.length === n) {
+      let i = 0;
+      while (i < n && c[i] === b[s + i]) i++;
+      if (i === n) return cacheStr[slot] as string;
+    }
+    const v = b.toString('utf8', s, e);
+    cacheBytes[slot] = Buffer.from(b.subarray(s, e));
+    cacheStr[slot] = v;
+    return v;
   }
 
   function digits(slot: number): number | null {
@@ -361,8 +379,8 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
     }
   }
 
-  function push(chunk: Buffer): void {
-    stats.bytes += chunk.length;
+  /** Feed bytes (no stats): completes a pending field with just the bytes it needs, then parses the rest in place. */
+  function feed(chunk: Buffer): void {
     if (chunk.length === 0) return;
     if (skipRemaining > 0) {
       if (chunk.length <= skipRemaining) {
@@ -372,11 +390,25 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
       chunk = chunk.subarray(skipRemaining);
       skipRemaining = 0;
     }
-    if (pendingLen > 0) {
-      pending.push(chunk);
-      pendingLen += chunk.length;
-      if (waitBytes > 0 ? pendingLen < waitBytes : chunk.indexOf(0x0a) < 0) {
-        if (waitBytes < 0 && pendingLen > maxField + MAX_NAME + 2) {
+    if (pendingLen === 0) {
+      run(chunk, 0);
+      return;
+    }
+    let k: number;
+    if (waitBytes > 0) {
+      const need = waitBytes - pendingLen;
+      if (chunk.length < need) {
+        pending.push(chunk);
+        pendingLen += chunk.length;
+        return;
+      }
+      k = need;
+    } else {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        pending.push(chunk);
+        pendingLen += chunk.length;
+        if (pendingLen > maxField + MAX_NAME + 2) {
           // an endless text line: drop what we have and the rest of the line
           pending = [];
           pendingLen = 0;
@@ -386,14 +418,20 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
         }
         return;
       }
-      const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingLen);
-      pending = [];
-      pendingLen = 0;
-      waitBytes = -1;
-      run(buf, 0);
-      return;
+      k = nl + 1;
     }
-    run(chunk, 0);
+    pending.push(chunk.subarray(0, k));
+    const joined = Buffer.concat(pending, pendingLen + k);
+    pending = [];
+    pendingLen = 0;
+    waitBytes = -1;
+    run(joined, 0);
+    if (k < chunk.length) feed(chunk.subarray(k));
+  }
+
+  function push(chunk: Buffer): void {
+    stats.bytes += chunk.length;
+    feed(chunk);
   }
 
   function end(): void {
