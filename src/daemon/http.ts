@@ -1,7 +1,8 @@
 /**
- * The daemon's HTTP(S) server (express): /metrics, /healthz, /readyz, /api/v1/status and the
- * status page at /. One express app serves both plain HTTP and TLS (node:https with the
- * exporter-toolkit web config); basic auth and client-certificate checks are middleware of that app.
+ * The daemon's HTTP(S) server: /metrics, /healthz, /readyz, /api/v1/status and the status page at /.
+ * One request handler serves both plain HTTP and TLS (node:https with the exporter-toolkit web
+ * config): a gate (security headers, method, body, client certificate, basic auth) in front of
+ * everything, then /metrics served directly from a short-lived cache, and the rest by express.
  *
  * Hardening: GET and HEAD only (405 + Allow), no request bodies (413), request/header/keep-alive
  * and TLS handshake timeouts, a header size cap (431 from Node's parser), a connection cap,
@@ -14,7 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { UserError } from '../core/errors.js';
-import type { DaemonStatus } from '../core/types.js';
+import type { Clock, DaemonStatus } from '../core/types.js';
 import { STATUS_PAGE_STYLE_HASH, renderStatusPage } from './status-page.js';
 import { clientCertAccepted, createBasicAuth, tlsServerOptions, type WebConfig } from './web-config.js';
 
@@ -38,6 +39,11 @@ export interface HttpLimits {
   maxConnections: number;
   /** grace for in-flight requests on close() before connections are cut */
   closeGraceMs: number;
+  /**
+   * A rendered /metrics body is reused for this long, and concurrent scrapes share one render
+   * (0: render every scrape). Bounds the cost of scrape storms; adds at most this much staleness.
+   */
+  metricsCacheMs: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -49,6 +55,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxHeaderSize: 8_192,
   maxConnections: 512,
   closeGraceMs: 1_000,
+  metricsCacheMs: 100,
 };
 
 export interface HttpServerDeps {
@@ -57,6 +64,8 @@ export interface HttpServerDeps {
   webConfig: WebConfig | null;
   log: LogFn;
   limits?: Partial<HttpLimits>;
+  /** clock for the metrics cache; default Date.now */
+  now?: Clock;
 }
 
 export interface HttpServer {
@@ -78,78 +87,65 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   return { host: m[1] ?? '', port };
 }
 
+/** One render shared by concurrent callers, reused for `ttlMs`. */
+export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Clock): () => Promise<T> {
+  if (ttlMs <= 0) return render;
+  let inflight: Promise<T> | null = null;
+  let body: T | null = null;
+  let at = 0;
+  return () => {
+    if (body !== null && now() - at < ttlMs) return Promise.resolve(body);
+    if (inflight) return inflight;
+    inflight = render().then(
+      (b) => {
+        body = b;
+        at = now();
+        inflight = null;
+        return b;
+      },
+      (err: unknown) => {
+        inflight = null;
+        throw err;
+      },
+    );
+    return inflight;
+  };
+}
+
 const ALLOW = 'GET, HEAD';
 const BASE_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const PAGE_CSP = `${BASE_CSP}; style-src '${STATUS_PAGE_STYLE_HASH}'`;
+
+function plain(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(res.req?.method === 'HEAD' ? undefined : text);
+}
 
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const { log, registry } = deps;
   const web = deps.webConfig;
   const auth = web?.basicAuthUsers ? createBasicAuth(web.basicAuthUsers) : null;
-  const extraHeaders = web?.headers ?? {};
+  const certMode = web?.tls && web.tls.clientAuth !== 'NoClientCert' && web.tls.clientAuth !== 'RequestClientCert' ? web.tls.clientAuth : null;
+  // security headers on every response; web config headers win over ours
+  const commonHeaders: [string, string][] = Object.entries({
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': BASE_CSP,
+    ...(web?.headers ?? {}),
+  });
+  const pageCsp = web?.headers['Content-Security-Policy'] ?? PAGE_CSP;
 
+  // ---------------------------------------------------------------- express: everything but /metrics
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
-
-  // security headers on every response (web config headers win over ours)
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Security-Policy', BASE_CSP);
-    for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
-    next();
-  });
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.status(405).setHeader('Allow', ALLOW).type('text/plain').send(`method ${req.method} not allowed\n`);
-      return;
-    }
-    const len = req.headers['content-length'];
-    if ((len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined) {
-      res.status(413).setHeader('Connection', 'close').type('text/plain').send('request bodies are not accepted\n');
-      return;
-    }
-    next();
-  });
-
-  if (web?.tls && web.tls.clientAuth !== 'NoClientCert' && web.tls.clientAuth !== 'RequestClientCert') {
-    const mode = web.tls.clientAuth;
-    app.use((req: Request, res: Response, next: NextFunction) => {
-      const sock = req.socket as TLSSocket;
-      const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : null;
-      const presented = Boolean(cert && Object.keys(cert).length > 0);
-      if (!clientCertAccepted(mode, { presented, authorized: sock.authorized === true })) {
-        res.status(403).type('text/plain').send('a valid client certificate is required\n');
-        return;
-      }
-      next();
-    });
-  }
-
-  if (auth) {
-    app.use((req: Request, res: Response, next: NextFunction) => {
-      auth.verify(req.headers.authorization).then(
-        (user) => {
-          if (user) return next();
-          log('debug', 'basic auth rejected', { path: req.path, remote: req.socket.remoteAddress });
-          res.status(401).setHeader('WWW-Authenticate', 'Basic realm="crio-sentinel", charset="UTF-8"').type('text/plain').send('unauthorized\n');
-        },
-        (err: unknown) => next(err),
-      );
-    });
-  }
-
-  app.get('/metrics', async (_req: Request, res: Response) => {
-    const body = await registry.metrics();
-    res.status(200).setHeader('Content-Type', registry.contentType);
-    res.send(body);
-  });
 
   app.get('/healthz', (_req: Request, res: Response) => {
     res.status(200).type('text/plain').send('ok\n');
@@ -166,7 +162,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
   app.get('/', (_req: Request, res: Response) => {
     const html = renderStatusPage(deps.status());
-    res.status(200).setHeader('Content-Security-Policy', extraHeaders['Content-Security-Policy'] ?? PAGE_CSP);
+    res.status(200).setHeader('Content-Security-Policy', pageCsp);
     res.type('text/html').send(html);
   });
 
@@ -174,7 +170,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     res.status(404).type('text/plain').send(`not found: ${req.path}\nendpoints: / /metrics /healthz /readyz /api/v1/status\n`);
   });
 
-  // express 5 routes rejected promises here
+  // express 5 routes thrown errors and rejected promises here
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     log('error', 'request failed', { path: req.path, err: err instanceof Error ? err.message : String(err) });
     if (res.headersSent) {
@@ -184,6 +180,72 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     res.status(500).type('text/plain').send('internal error\n');
   });
 
+  // ---------------------------------------------------------------- /metrics fast path
+  // Served without express: under a scrape storm express' per-request work dominates
+  // (measured ~5x fewer requests/s than node:http for the same cached body).
+  const scrape = metricsCache(async () => Buffer.from(await registry.metrics(), 'utf8'), limits.metricsCacheMs, deps.now ?? Date.now);
+  const serveMetrics = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    scrape().then(
+      (body) => {
+        res.statusCode = 200;
+        res.setHeader('Content-Type', registry.contentType);
+        res.setHeader('Content-Length', body.length);
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        log('error', 'request failed', { path: '/metrics', err: err instanceof Error ? err.message : String(err) });
+        if (!res.headersSent) plain(res, 500, 'internal error\n');
+        else res.destroy();
+      },
+    );
+  };
+
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    if (path === '/metrics' || path === '/metrics/') serveMetrics(req, res);
+    else app(req, res);
+  };
+
+  // ---------------------------------------------------------------- the gate, shared by http and https
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    for (const [k, v] of commonHeaders) res.setHeader(k, v);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      plain(res, 405, `method ${req.method ?? '?'} not allowed\n`, { Allow: ALLOW });
+      return;
+    }
+    const len = req.headers['content-length'];
+    if ((len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      plain(res, 413, 'request bodies are not accepted\n', { Connection: 'close' });
+      return;
+    }
+    if (certMode) {
+      const sock = req.socket as TLSSocket;
+      const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : null;
+      const presented = Boolean(cert && Object.keys(cert).length > 0);
+      if (!clientCertAccepted(certMode, { presented, authorized: sock.authorized === true })) {
+        plain(res, 403, 'a valid client certificate is required\n');
+        return;
+      }
+    }
+    if (!auth) {
+      route(req, res);
+      return;
+    }
+    auth.verify(req.headers.authorization).then(
+      (user) => {
+        if (user) return route(req, res);
+        log('debug', 'basic auth rejected', { url: req.url, remote: req.socket.remoteAddress });
+        plain(res, 401, 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="crio-sentinel", charset="UTF-8"' });
+      },
+      (err: unknown) => {
+        log('error', 'basic auth failed', { err: err instanceof Error ? err.message : String(err) });
+        plain(res, 500, 'internal error\n');
+      },
+    );
+  };
+
   const common = {
     maxHeaderSize: limits.maxHeaderSize,
     requestTimeout: limits.requestTimeoutMs,
@@ -192,8 +254,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
   };
   const server: http.Server = web?.tls
-    ? https.createServer({ ...common, ...tlsServerOptions(web.tls), handshakeTimeout: limits.handshakeTimeoutMs }, app)
-    : http.createServer(common, app);
+    ? https.createServer({ ...common, ...tlsServerOptions(web.tls), handshakeTimeout: limits.handshakeTimeoutMs }, handle)
+    : http.createServer(common, handle);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
   if (web?.tls) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/core/types.js';
-import { createHttpServer, parseListenAddress, type HttpServer, type LogFn } from '../../src/daemon/http.js';
+import { createHttpServer, metricsCache, parseListenAddress, type HttpServer, type LogFn } from '../../src/daemon/http.js';
 import { createMetrics } from '../../src/daemon/metrics.js';
 import { parseWebConfig } from '../../src/daemon/web-config.js';
 import { needBinary } from '../helpers/binaries.js';
@@ -55,6 +55,32 @@ describe('parseListenAddress', () => {
   });
 });
 
+describe('metricsCache', () => {
+  it('shares one render between concurrent scrapes and reuses it for the TTL', async () => {
+    let now = 0;
+    let renders = 0;
+    const cached = metricsCache(async () => `body ${++renders}`, 100, () => now);
+    expect(await Promise.all([cached(), cached(), cached()])).toEqual(['body 1', 'body 1', 'body 1']);
+    now = 99;
+    expect(await cached()).toBe('body 1');
+    now = 100;
+    expect(await cached()).toBe('body 2');
+    let fail = true;
+    const flaky = metricsCache(async () => {
+      if (fail) throw new Error('x');
+      return 'ok';
+    }, 100, () => now);
+    await expect(flaky()).rejects.toThrow('x');
+    fail = false;
+    expect(await flaky()).toBe('ok');
+    let n = 0;
+    const uncached = metricsCache(async () => ++n, 0, () => now);
+    await uncached();
+    await uncached();
+    expect(n).toBe(2);
+  });
+});
+
 describe('createHttpServer over a real socket', () => {
   it('serves /metrics, /healthz, /api/v1/status and the page with GET', async () => {
     const { base, url } = await start(() => demoStatus());
@@ -90,7 +116,12 @@ describe('createHttpServer over a real socket', () => {
     const { base, port } = await start(() => demoStatus());
     const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
     expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);
+    expect(head.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await head.text()).toBe('');
+    const headPage = await fetch(`${base}/`, { method: 'HEAD' });
+    expect(headPage.status).toBe(200);
+    expect(await headPage.text()).toBe('');
     for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
       const r = await fetch(`${base}/metrics`, { method, ...(method === 'POST' ? { body: 'x=1' } : {}) });
       expect(r.status, method).toBe(405);
