@@ -176,6 +176,28 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
   });
 });
 
+describe.skipIf(!haveTools)('journal follower start position', () => {
+  it('ignores a persisted cursor older than maxResumeAgeUs and reads the lookback window instead', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    await makeJournal(jdir, [
+      { realtimeUs: Date.now() * 1000 - 3 * 3_600_000_000, unit: 'crio.service', message: 'three hours ago' },
+      ...crioEntries(2, { prefix: 'recent' }),
+    ]);
+    mkdirSync(join(dir, 'state'));
+    const oldT = (Date.now() * 1000 - 48 * 3_600_000_000).toString(16);
+    writeFileSync(join(dir, 'state', 'journal.cursor'), `s=00;i=1;b=${'0'.repeat(32)};m=0;t=${oldT};x=0\n`);
+    const logs: string[] = [];
+    const { f, c } = follower({ directories: [jdir], log: (_l, m) => void logs.push(m) });
+    f.start();
+    await waitFor('lookback entries', () => c.entries.length === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(msgs(c.entries)).toEqual(['recent 0', 'recent 1']);
+    expect(logs.some((m) => /too old/.test(m))).toBe(true);
+    expect(f.health().restarts).toBe(0);
+  });
+});
+
 describe('journal follower without journalctl', () => {
   it('reports a missing journalctl as down and keeps retrying without crashing', async () => {
     mkdirSync(join(dir, 'j'));
