@@ -94,7 +94,7 @@ export function createReplaySource(opts: {
     const now = opts.clock();
     while (next < entries.length) {
       const e = entries[next];
-      if (!e || dueAt(e) > now) break;
+      if (!e || Math.floor(dueAt(e)) > now) break;
       next++;
       const shifted: JournalEntry = { ...e, realtimeUs: e.realtimeUs + shiftUs };
       lastEntryAtUs = shifted.realtimeUs;
