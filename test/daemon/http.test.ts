@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +11,7 @@ import type { DaemonStatus } from '../../src/core/types.js';
 import { createHttpServer, metricsCache, parseListenAddress, type HttpServer, type LogFn } from '../../src/daemon/http.js';
 import { createMetrics } from '../../src/daemon/metrics.js';
 import { parseWebConfig } from '../../src/daemon/web-config.js';
+import { CATALOGUE } from '../../src/findings/catalogue.js';
 import { needBinary } from '../helpers/binaries.js';
 import { demoStatus } from '../helpers/status-fixture.js';
 
@@ -290,6 +291,59 @@ describe('TLS and basic auth with a real client', () => {
     await expect(
       new Promise((resolve, reject) => https.get({ host: '127.0.0.1', port, path: '/healthz' }, resolve).on('error', reject)),
     ).rejects.toThrow(/self[- ]signed/i);
+  });
+
+  it('is scraped by a real Prometheus over TLS with basic auth', async () => {
+    const prometheus = needBinary('prometheus', 'prometheus');
+    if (!prometheus) return;
+    if (!certPem && !makeCert()) return;
+    const cfgFile = path.join(dir, 'web-prom.yml');
+    fs.writeFileSync(cfgFile, `tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync(password, 4)}\n`);
+    const { port } = await start(() => demoStatus(), { webConfig: parseWebConfig(fs.readFileSync(cfgFile, 'utf8'), cfgFile) });
+    // a free port for Prometheus' own API (bind 0, read it, release it)
+    const promPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const promCfg = path.join(dir, 'prometheus.yml');
+    fs.writeFileSync(
+      promCfg,
+      [
+        'global: { scrape_interval: 1s, scrape_timeout: 1s }',
+        'scrape_configs:',
+        '  - job_name: crio-sentinel',
+        '    scheme: https',
+        `    tls_config: { ca_file: ${path.join(dir, 'cert.pem')} }`,
+        `    basic_auth: { username: prometheus, password: "${password}" }`,
+        `    static_configs: [ { targets: ["127.0.0.1:${port}"] } ]`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(prometheus, [`--config.file=${promCfg}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let promLog = '';
+    child.stderr.on('data', (d: Buffer) => (promLog = (promLog + d.toString('utf8')).slice(-20_000)));
+    const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const j = (await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      return j.data.result;
+    };
+    try {
+      let up: string | undefined;
+      for (let i = 0; i < 200 && up !== '1'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        up = await query('up{job="crio-sentinel"}').then((r) => r[0]?.value[1], () => undefined);
+      }
+      expect(up, promLog).toBe('1');
+      expect((await query('crio_sentinel_pods_stuck_terminating'))[0]?.value[1]).toBe('3');
+      expect((await query('crio_sentinel_default_runtime_info'))[0]?.metric.source_file).toBe('/etc/crio/crio.conf.d/99-nvidia.conf');
+      expect((await query('count(crio_sentinel_finding_active)'))[0]?.value[1]).toBe(String(CATALOGUE.length));
+      expect((await query('crio_sentinel_pod_stuck_terminating_seconds > 2000'))[0]?.metric.pod).toBe('trainer-7f9c6d5b8-x2kqp');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('requires a verified client certificate with RequireAndVerifyClientCert', async () => {
