@@ -62,9 +62,9 @@ describe('unifiedDiff', () => {
     roundTrip(Array.from({ length: 40 }, (_, i) => `l${i}`).join('\n') + '\n', Array.from({ length: 40 }, (_, i) => (i % 13 === 0 ? `changed${i}` : `l${i}`)).join('\n') + '\n');
   });
 
-  it.skipIf(!patchBin)('patch applies generated diffs: 200 seeded random edits', () => {
+  it.skipIf(!patchBin)('patch applies generated diffs: 100 seeded random edits', () => {
     const rand = rng(42);
-    for (let n = 0; n < 200; n++) {
+    for (let n = 0; n < 100; n++) {
       const len = Math.floor(rand() * 30);
       const a = Array.from({ length: len }, () => `k${Math.floor(rand() * 6)}`);
       const b = [...a];

@@ -1,0 +1,186 @@
+/**
+ * `crio-sentinel fix`: the plan, --apply (atomic, backup outside the drop-in dir, refusal on change).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { applyPatch, main } from '../../src/commands/fix.js';
+import { createHostFileView } from '../../src/config/host-file-view.js';
+import { planFixes } from '../../src/config/fix.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import type { ConfigInputs } from '../../src/core/types.js';
+import { needBinary } from '../helpers/binaries.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NODES = path.join(REPO, 'examples/nodes');
+const D = '/etc/crio/crio.conf.d';
+
+const tmp: string[] = [];
+afterEach(() => {
+  for (const d of tmp.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function copyNode(name: string): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-fix-'));
+  tmp.push(root);
+  fs.cpSync(path.join(NODES, name), root, { recursive: true });
+  return root;
+}
+
+function tree(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-fix-'));
+  tmp.push(root);
+  for (const b of ['/usr/libexec/crio/crun', '/usr/libexec/crio/runc', '/usr/bin/nvidia-container-runtime']) {
+    fs.mkdirSync(path.dirname(path.join(root, b)), { recursive: true });
+    fs.writeFileSync(path.join(root, b), '#!/bin/sh\n', { mode: 0o755 });
+  }
+  for (const [p, c] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+    fs.writeFileSync(path.join(root, p), c);
+  }
+  return root;
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  });
+  try {
+    return { code: await main(argv), out };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const P10 = fs.readFileSync(path.join(NODES, 'packaged-crun/etc/crio/crio.conf.d/10-crio.conf'), 'utf8');
+const NV = '[crio.runtime.runtimes.nvidia]\nruntime_path = "/usr/bin/nvidia-container-runtime"\nruntime_type = "oci"\n';
+
+function listAll(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe('fix', () => {
+  it('prints the diff, RuntimeClass and drain+restart advice, and changes nothing without --apply', async () => {
+    const root = copyNode('nvidia-default');
+    const before = listAll(root);
+    const file = path.join(root, 'etc/crio/crio.conf.d/99-nvidia.conf');
+    const content = fs.readFileSync(file, 'utf8');
+    const { code, out } = await run(['--root', root]);
+    expect(code).toBe(1);
+    expect(out).toContain('--- a/etc/crio/crio.conf.d/99-nvidia.conf\n+++ b/etc/crio/crio.conf.d/99-nvidia.conf\n@@ -2,7 +2,6 @@');
+    expect(out).toContain('-    default_runtime = "nvidia"');
+    expect(out).toContain('afterwards CRI-O\'s default runtime is "crun" (from file /etc/crio/crio.conf.d/10-crio.conf line 5');
+    expect(out).toContain('apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\nhandler: nvidia');
+    expect(out).toContain('systemctl restart crio');
+    expect(out).toContain('kubectl drain');
+    expect(out).toContain('not its runtime layer');
+    expect(fs.readFileSync(file, 'utf8')).toBe(content);
+    expect(listAll(root)).toEqual(before);
+  });
+
+  it('the printed diff applies with the real patch tool and gives the same result as --apply', async () => {
+    const patchBin = needBinary('patch', 'patch');
+    if (!patchBin) return;
+    const a = copyNode('nvidia-default');
+    const b = copyNode('nvidia-default');
+    const { out } = await run(['--root', a]);
+    const diff = out.split('\n').filter((l) => !l.startsWith('#')).join('\n').split('apiVersion:')[0] as string;
+    const p = spawnSync(patchBin, ['-p1', '-s', '-d', a], { input: diff, encoding: 'utf8' });
+    expect(p.status, p.stderr + p.stdout).toBe(0);
+    expect((await run(['--root', b, '--apply'])).code).toBe(0);
+    const rel = 'etc/crio/crio.conf.d/99-nvidia.conf';
+    expect(fs.readFileSync(path.join(a, rel), 'utf8')).toBe(fs.readFileSync(path.join(b, rel), 'utf8'));
+  });
+
+  it('--apply writes atomically, keeps the mode, backs up outside the drop-in dir, and the finding is gone', async () => {
+    const root = copyNode('nvidia-default');
+    const file = path.join(root, 'etc/crio/crio.conf.d/99-nvidia.conf');
+    fs.chmodSync(file, 0o640);
+    const original = fs.readFileSync(file, 'utf8');
+    const { code, out } = await run(['--root', root, '--apply']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/applied: \/etc\/crio\/crio\.conf\.d\/99-nvidia\.conf \(backup: \/var\/lib\/crio-sentinel\/backups\/etc_crio_crio\.conf\.d_99-nvidia\.conf\.crio-sentinel\.bak\.\d{8}T\d{6}Z\)/);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('default_runtime');
+    expect(fs.readFileSync(file, 'utf8')).toContain('[crio.runtime.runtimes.nvidia]');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    // nothing new in the drop-in dir: no temp file, no backup
+    expect(fs.readdirSync(path.join(root, 'etc/crio/crio.conf.d')).sort()).toEqual(['10-crio.conf', '99-nvidia.conf']);
+    const backups = fs.readdirSync(path.join(root, 'var/lib/crio-sentinel/backups'));
+    expect(backups).toHaveLength(1);
+    expect(fs.readFileSync(path.join(root, 'var/lib/crio-sentinel/backups', backups[0]!), 'utf8')).toBe(original);
+    const report = resolveConfig({ crioVersion: '1.30.0' } as ConfigInputs, createHostFileView(root));
+    expect(report.effective?.defaultRuntime.name).toBe('crun');
+    expect(report.findings.map((f) => f.id)).not.toContain('nvidia-default-runtime');
+    expect(report.findings.map((f) => f.id)).not.toContain('low-level-runtime-mismatch');
+    // running fix again finds nothing to change
+    expect((await run(['--root', root])).code).toBe(0);
+  });
+
+  it('refuses to write when the file changed since it was read', () => {
+    const root = copyNode('nvidia-default');
+    const plan = planFixes({ crioVersion: '1.30.0' }, createHostFileView(root));
+    const patch = plan.fixes[0]!.patches[0]!;
+    const file = path.join(root, 'etc/crio/crio.conf.d/99-nvidia.conf');
+    fs.appendFileSync(file, '# edited meanwhile\n');
+    expect(() => applyPatch(root, patch, '/var/lib/crio-sentinel/backups', new Date())).toThrow('refusing to write /etc/crio/crio.conf.d/99-nvidia.conf: it changed since it was read');
+    expect(fs.readFileSync(file, 'utf8')).toContain('default_runtime = "nvidia"');
+    expect(fs.existsSync(path.join(root, 'var/lib/crio-sentinel/backups'))).toBe(false);
+  });
+
+  it('refuses a --backup-dir inside the drop-in dir (CRI-O would parse the backups)', async () => {
+    const root = copyNode('nvidia-default');
+    await expect(main(['--root', root, '--apply', '--backup-dir', '/etc/crio/crio.conf.d/backups'])).rejects.toThrow('inside the drop-in directory');
+  });
+
+  it('removes default_runtime = "nvidia" from every file that sets it, and says which default applies after', () => {
+    const root = tree({ '/etc/crio/crio.conf': '[crio.runtime]\ndefault_runtime = "nvidia"\n' + NV, [`${D}/10-crio.conf`]: P10, [`${D}/99-nvidia.conf`]: '[crio.runtime]\ndefault_runtime = "nvidia"\n' });
+    const plan = planFixes({ crioVersion: '1.31.0' }, createHostFileView(root));
+    const fix = plan.fixes.find((f) => f.findingId === 'nvidia-default-runtime')!;
+    expect(fix.patches.map((p) => p.path)).toEqual([`${D}/99-nvidia.conf`]);
+    expect(plan.after?.effective?.defaultRuntime).toEqual({ name: 'crun', source: { file: `${D}/10-crio.conf`, line: 5 } });
+    // without the packaged file, the main file's line goes too and the built-in default applies
+    const root2 = tree({ '/etc/crio/crio.conf': '[crio.runtime]\ndefault_runtime = "nvidia"\n' + NV, [`${D}/99-nvidia.conf`]: '[crio.runtime]\ndefault_runtime = "nvidia"\n' });
+    const plan2 = planFixes({ crioVersion: '1.31.0' }, createHostFileView(root2));
+    expect(plan2.fixes[0]!.patches.map((p) => p.path).sort()).toEqual(['/etc/crio/crio.conf', `${D}/99-nvidia.conf`]);
+    expect(plan2.after?.effective?.defaultRuntime).toEqual({ name: 'crun', source: { builtin: true } });
+  });
+
+  it('fixes default-runtime-undefined by removing the bad line', () => {
+    const root = tree({ [`${D}/10-crio.conf`]: P10, [`${D}/50-gpu.conf`]: '[crio.runtime]\ndefault_runtime = "gpu" # typo\n' });
+    const plan = planFixes({ crioVersion: '1.31.0' }, createHostFileView(root));
+    const fix = plan.fixes.find((f) => f.findingId === 'default-runtime-undefined')!;
+    expect(fix.patches[0]!.diff).toContain('-default_runtime = "gpu" # typo');
+    expect(plan.after?.crioWouldStart).toBe(true);
+    expect(plan.manual).toEqual([]);
+  });
+
+  it('an override from a flag cannot be patched: the plan says where it comes from', () => {
+    const root = tree({ [`${D}/10-crio.conf`]: P10 + NV });
+    const plan = planFixes({ crioVersion: '1.31.0', defaultRuntime: 'nvidia' }, createHostFileView(root));
+    const fix = plan.fixes.find((f) => f.findingId === 'nvidia-default-runtime')!;
+    expect(fix.patches).toEqual([]);
+    expect(fix.explanation.join(' ')).toContain('flag --default-runtime');
+  });
+
+  it('a default set inside an inline table is left for a manual edit', () => {
+    const root = tree({ [`${D}/10-crio.conf`]: P10, [`${D}/99.conf`]: 'crio = { runtime = { default_runtime = "nvidia", runtimes = { nvidia = { runtime_path = "/usr/bin/nvidia-container-runtime" } } } }\n' });
+    const plan = planFixes({ crioVersion: '1.31.0' }, createHostFileView(root));
+    const fix = plan.fixes.find((f) => f.findingId === 'nvidia-default-runtime')!;
+    expect(fix.patches).toEqual([]);
+    expect(fix.explanation.join(' ')).toContain('edit it by hand');
+  });
+
+  it('nvidia-dropin-ignored: an optional new file in the real drop-in dir, never written by --apply', async () => {
+    const root = copyNode('nvidia-wrong-dir');
+    const { code, out } = await run(['--root', root, '--apply']);
+    expect(code).toBe(0);
+    expect(out).toContain('--- /dev/null\n+++ b/etc/crio/crio.conf.d/99-nvidia.toml');
+    expect(out).not.toContain('+    default_runtime');
+    expect(fs.existsSync(path.join(root, 'etc/crio/crio.conf.d/99-nvidia.toml'))).toBe(false);
+  });
+});
