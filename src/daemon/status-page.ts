@@ -199,7 +199,7 @@ function renderFindingGroup(id: string, group: Finding[]): string {
       .join('');
     body = `<p class="summary">${group.length} instances:</p><ul>${items}</ul>${group.length > MAX_INSTANCES ? `<p class="muted">… and ${group.length - MAX_INSTANCES} more</p>` : ''}${evidence ? `<p class="muted">Evidence (first instance):</p><ul class="evidence">${evidence}</ul>` : ''}`;
   }
-  return `<article class="finding ${sev}"><h3><span class="pill ${sev}">${sev}</span>${esc(title)} <span class="id">${esc(id)}</span></h3>${body}<div class="fix"><b>Fix:</b> ${escWithCode(first.remediation)}</div></article>`;
+  return `<article class="finding ${sev}"><h3><span class="pill ${sev}">${sev}</span>${esc(title)} <span class="id">${esc(id)}</span></h3>${body}<div class="fix"><b>${group.some((f) => f.remediation !== first.remediation) ? 'Fix (first instance):' : 'Fix:'}</b> ${escWithCode(first.remediation)}</div></article>`;
 }
 
 function renderFindings(st: DaemonStatus): string {

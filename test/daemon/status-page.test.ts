@@ -51,6 +51,8 @@ describe('renderStatusPage', () => {
     expect(html).toContain('31m 05s');
     expect(html).toContain('Fix:</b> Stops are failing through the NVIDIA runtime.');
     expect(html).toContain('3 instances:');
+    // the per-pod fixes differ, so the shown one is labelled as the first instance's
+    expect(html).toContain('<b>Fix (first instance):</b> ml-team/trainer-7f9c6d5b8-x2kqp cannot be stopped.');
     expect(html).toContain('href="./metrics"');
     expect(html).toContain('href="./api/v1/status"');
     expect(html).not.toMatch(/<script|<link|src=|url\(/i);
