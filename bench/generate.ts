@@ -138,22 +138,27 @@ const IMAGES = ['nvcr.io/nvidia/pytorch:24.05-py3', 'registry.k8s.io/pause:3.10'
 
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
 
-/** ISO time with 9 fraction digits as CRI-O >= 1.32 prints it (trailing zeros kept for simplicity). */
-function crioTime(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString(); // 2025-11-28T10:15:00.671Z
-  const frac = String(us % 1_000_000).padStart(6, '0');
-  return `${iso.slice(0, 19)}.${frac}${String((us * 7) % 1000).padStart(3, '0')}Z`;
+/** CRI-O and klog timestamp renderers; the ISO text of the current second is cached per generator. */
+function createTimeFormat(): { crioTime(us: number): string; klogHeader(sev: 'I' | 'W' | 'E', us: number, src: string): string } {
+  let cachedSec = -1;
+  let cachedText = '';
+  const isoSecond = (sec: number): string => {
+    if (sec !== cachedSec) {
+      cachedSec = sec;
+      cachedText = new Date(sec * 1000).toISOString().slice(0, 19); // 2025-11-28T10:15:00
+    }
+    return cachedText;
+  };
+  return {
+    // ISO time with 9 fraction digits as CRI-O >= 1.32 prints it
+    crioTime: (us) => `${isoSecond(Math.floor(us / 1e6))}.${String(us % 1_000_000).padStart(6, '0')}${String((us * 7) % 1000).padStart(3, '0')}Z`,
+    klogHeader: (sev, us, src) => {
+      const iso = isoSecond(Math.floor(us / 1e6));
+      return `${sev}${iso.slice(5, 7)}${iso.slice(8, 10)} ${iso.slice(11, 19)}.${String(us % 1_000_000).padStart(6, '0')}    ${KUBELET_PID} ${src}] `;
+    },
+  };
 }
 
-function klogHeader(sev: 'I' | 'W' | 'E', us: number, src: string): string {
-  const d = new Date(Math.floor(us / 1000));
-  const frac = String(us % 1_000_000).padStart(6, '0');
-  return `${sev}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.${frac}    ${KUBELET_PID} ${src}] `;
-}
-
-function crioLine(us: number, level: string, msg: string, extra = ''): string {
-  return `time="${crioTime(us)}" level=${level} msg="${msg}"${extra}`;
-}
 
 // ------------------------------------------------------------------ the generator
 
@@ -185,6 +190,8 @@ export function createJournalGenerator(opts: GenOptions): JournalGenerator {
   const incidentEvery = opts.incidentEvery ?? 5000;
   const liveCap = opts.liveContainers ?? 512;
   const rng = createPrng(seed);
+  const { crioTime, klogHeader } = createTimeFormat();
+  const crioLine = (us: number, level: string, msg: string, extra = ''): string => `time="${crioTime(us)}" level=${level} msg="${msg}"${extra}`;
 
   const stats = { entries: 0, containers: 0, killLoops: 0, killFailures: 0, execRecords: 0, reloads: 0, binary: 0 };
   const queue: { emitter: Emitter; pid: number | null; unit?: string; msg: (us: number) => string | Buffer }[] = [];
@@ -195,7 +202,16 @@ export function createJournalGenerator(opts: GenOptions): JournalGenerator {
   let reqSeq = 0;
   let auditSeq = 1000;
 
+  const cache = new Map<number, ContainerInfo>();
   const container = (i: number): ContainerInfo => {
+    const hit = cache.get(i);
+    if (hit) return hit;
+    if (cache.size >= 4 * liveCap) cache.clear();
+    const c = makeContainer(i);
+    cache.set(i, c);
+    return c;
+  };
+  const makeContainer = (i: number): ContainerInfo => {
     const podIdx = i >> 1;
     const ns = NAMESPACES[podIdx % NAMESPACES.length] as string;
     const app = APPS[(podIdx >>> 3) % APPS.length] as string;

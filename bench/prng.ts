@@ -43,8 +43,10 @@ export function mix32(x: number): number {
   return h >>> 0;
 }
 
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function hex8(x: number): string {
-  return (x >>> 0).toString(16).padStart(8, '0');
+  return (BYTE_HEX[x >>> 24] as string) + (BYTE_HEX[(x >>> 16) & 255] as string) + (BYTE_HEX[(x >>> 8) & 255] as string) + (BYTE_HEX[x & 255] as string);
 }
 
 /**

@@ -1,0 +1,149 @@
+/**
+ * Child-process entry points of the benchmarks, so that each measured path runs alone in its own
+ * process and its CPU time (and that of the journalctl it spawns) can be accounted exactly.
+ *
+ *   node dist/bench/workers.js follow-export  --dir D     journalctl -o export + parser + classifier + correlator
+ *   node dist/bench/workers.js naive-json     --dir D     journalctl -o json + JSON.parse + every regex on every entry
+ *   node dist/bench/workers.js scan-inprocess --file F    the scan pipeline in process (when the scan command is not there)
+ *   node --expose-gc dist/bench/workers.js memory --entries N --containers C
+ *
+ * Each prints one JSON line with what it saw (so a run that silently did nothing is visible).
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { JournalEntry, SkipReason } from '../src/core/types.js';
+import { createEventPipeline } from '../src/events/pipeline.js';
+import { readJournalFile } from '../src/journal/file-source.js';
+import { FOLLOW_MATCHES, readJournalDirectory } from '../src/journal/journalctl.js';
+import type { JournalSink } from '../src/journal/sink.js';
+import { createJournalGenerator, toJournalEntry } from './generate.js';
+import { jsonMessage, naiveMatch } from './naive.js';
+
+function pipelineSink(): { sink: JournalSink; pipeline: ReturnType<typeof createEventPipeline>; skipped: Partial<Record<SkipReason, number>> } {
+  let last = 0;
+  const pipeline = createEventPipeline({ clock: () => last, config: null });
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  const sink: JournalSink = {
+    entry(e: JournalEntry) {
+      last = Math.floor(e.realtimeUs / 1000);
+      pipeline.ingest(e);
+    },
+    skip(reason) {
+      skipped[reason] = (skipped[reason] ?? 0) + 1;
+    },
+  };
+  return { sink, pipeline, skipped };
+}
+
+function summary(p: ReturnType<typeof createEventPipeline>): Record<string, unknown> {
+  const at = p.lastEntryAtMs() ?? 0;
+  const snap = p.snapshot(at);
+  const st = p.stats();
+  return {
+    entries: snap.entries,
+    events: st.classifier.events,
+    killFailureContainers: snap.killFailures.length,
+    killFailures: snap.killFailures.reduce((n, k) => n + k.count, 0),
+    stopRpcFailures: snap.stopRpcFailures,
+    execContainers: snap.execPermissionDenied.length,
+    stuck: snap.stuckTerminating.length,
+    timeline: snap.defaultRuntimeTimeline.length,
+    findings: snap.findings.map((f) => f.id),
+  };
+}
+
+async function followExport(dir: string): Promise<Record<string, unknown>> {
+  const { sink, pipeline, skipped } = pipelineSink();
+  const r = await readJournalDirectory(dir, sink);
+  return { ...summary(pipeline), parserEntries: r.entries, skipped };
+}
+
+async function naiveJson(dir: string, journalctl: string): Promise<Record<string, unknown>> {
+  const child = spawn(journalctl, [`--directory=${dir}`, '--output=json', '--all', '--no-pager', ...FOLLOW_MATCHES], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  let entries = 0;
+  let matches = 0;
+  let bad = 0;
+  for await (const line of rl) {
+    if (line.length === 0) continue;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      entries++;
+      matches += naiveMatch(jsonMessage(o.MESSAGE));
+    } catch {
+      bad++;
+    }
+  }
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('close', resolve)));
+  return { entries, matches, bad, journalctlExit: code };
+}
+
+async function scanInProcess(file: string): Promise<Record<string, unknown>> {
+  const { sink, pipeline, skipped } = pipelineSink();
+  const r = await readJournalFile(file, sink);
+  const snap = pipeline.snapshot(pipeline.lastEntryAtMs() ?? 0);
+  process.stdout.write(JSON.stringify(snap) + '\n');
+  return { entries: r.entries, format: r.format, skipped };
+}
+
+function memory(entries: number, containers: number, seed: number, endUs: number | undefined): Record<string, unknown> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc');
+  const { sink, pipeline } = pipelineSink();
+  const gen = createJournalGenerator({ entries, containers, seed, stepUs: 3_600, ...(endUs !== undefined ? { endUs } : {}) });
+  const half = Math.floor(entries / 2);
+  const points: { entries: number; rssBytes: number; heapUsedBytes: number; seconds: number }[] = [];
+  const t0 = process.hrtime.bigint();
+  gc();
+  const base = process.memoryUsage();
+  const measure = (n: number): void => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    points.push({ entries: n, rssBytes: m.rss, heapUsedBytes: m.heapUsed, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+  };
+  let n = 0;
+  for (let e = gen.next(); e !== null; e = gen.next()) {
+    sink.entry(toJournalEntry(e));
+    n++;
+    if (n === half) measure(n);
+  }
+  measure(n);
+  return { baseRssBytes: base.rss, points, generated: gen.stats, pipeline: summary(pipeline), stats: pipeline.stats().correlator };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      dir: { type: 'string' },
+      file: { type: 'string' },
+      entries: { type: 'string', default: '10000000' },
+      containers: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '20260' },
+      'end-us': { type: 'string' },
+      journalctl: { type: 'string', default: 'journalctl' },
+    },
+  });
+  let out: Record<string, unknown>;
+  if (cmd === 'follow-export' && values.dir) out = await followExport(values.dir);
+  else if (cmd === 'naive-json' && values.dir) out = await naiveJson(values.dir, values.journalctl);
+  else if (cmd === 'scan-inprocess' && values.file) out = await scanInProcess(values.file);
+  else if (cmd === 'memory') out = memory(Number(values.entries), Number(values.containers), Number(values.seed), values['end-us'] ? Number(values['end-us']) : undefined);
+  else {
+    process.stderr.write('usage: workers.js follow-export --dir D | naive-json --dir D | scan-inprocess --file F | memory --entries N --containers C\n');
+    return 3;
+  }
+  process.stderr.write(JSON.stringify(out) + '\n');
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (err: unknown) => {
+    process.stderr.write(`workers: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
