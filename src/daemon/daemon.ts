@@ -108,6 +108,8 @@ export interface DaemonDeps {
   /** host file view; default createHostFileView(flags.root) */
   fileView?: FileView;
   webConfig?: WebConfig | null;
+  /** the config engine; default resolveConfig (a seam for fault tests) */
+  resolve?: (inputs: ConfigInputs, view: FileView) => ConfigReport;
   createPipeline?: EventPipelineFactory;
   createJournal?: JournalSourceFactory;
   /** CRI-O socket client; default over `<root>/<--crio-socket>` */
@@ -190,7 +192,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const runEngine = (why: string): void => {
     const at = clock();
     try {
-      const next = resolveConfig(inputs(), view);
+      const next = (deps.resolve ?? resolveConfig)(inputs(), view);
       report = next;
       configError = null;
       reloadCounts = { ...reloadCounts, success: reloadCounts.success + 1 };
