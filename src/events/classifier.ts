@@ -85,7 +85,7 @@ export function routeEntry(e: JournalEntry): EventSource | null {
   const unit = e.unit;
   if (id === 'conmon' || (unit !== null && unit.startsWith('crio-conmon-'))) return 'conmon';
   if (e.transport === 'kernel' || e.transport === 'audit' || id === 'kernel' || id === 'audit') return 'kernel';
-  if (id === 'systemd' || e.pid === 1) return unit === 'crio.service' || e.message.includes('CRI-O') || e.message.includes('crio.service') ? 'systemd' : null;
+  if (id === 'systemd' || (e.pid === 1 && id === null)) return unit === 'crio.service' || e.message.includes('CRI-O') || e.message.includes('crio.service') ? 'systemd' : null;
   if (unit === 'kubelet.service' || (id !== null && KUBELET_IDS.has(id))) return 'kubelet';
   if (unit === 'crio.service' || id === 'crio') return 'crio';
   // no envelope metadata (plain text input): sniff

@@ -1,6 +1,7 @@
 /**
  * A bounded map with least-recently-used eviction (Map insertion order; `touch` on get/set).
  * All correlator and classifier state lives in these, so memory stays flat under churn.
+ * When full, the oldest max/64 entries are evicted at once (amortised O(1) per insert).
  */
 export interface Lru<K, V> {
   get(key: K): V | undefined;
@@ -20,6 +21,7 @@ export interface Lru<K, V> {
 export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => void): Lru<K, V> {
   if (!(max >= 1)) throw new Error(`LRU cap must be >= 1, got ${max}`);
   const map = new Map<K, V>();
+  const batch = Math.max(1, Math.floor(max / 64));
   let evictions = 0;
   return {
     get(key) {
@@ -34,12 +36,15 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
     set(key, value) {
       if (map.has(key)) map.delete(key);
       else if (map.size >= max) {
-        const oldest = map.keys().next();
-        if (!oldest.done) {
-          const ov = map.get(oldest.value) as V;
-          map.delete(oldest.value);
+        // Evict a batch of the oldest entries with ONE iterator: a Map keeps deleted slots at its
+        // front until it rehashes, so fetching "the first key" once per insert would rescan them
+        // every time (quadratic under churn).
+        let n = batch;
+        for (const [k, v] of map) {
+          map.delete(k);
           evictions++;
-          onEvict?.(oldest.value, ov);
+          onEvict?.(k, v);
+          if (--n === 0) break;
         }
       }
       map.set(key, value);

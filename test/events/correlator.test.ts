@@ -1,0 +1,242 @@
+/**
+ * Correlator and pipeline behaviour with synthetic events and an injected clock (event times).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConfigReport, EventCounters, JournalEntry } from '../../src/core/types.js';
+import { createCorrelator } from '../../src/events/correlator.js';
+import { createDefaultTimeline } from '../../src/events/default-timeline.js';
+import type { Event } from '../../src/events/event.js';
+import { eventFindings, stuckPods } from '../../src/events/findings.js';
+import { createEventPipeline } from '../../src/events/pipeline.js';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const S = 1000;
+const MIN = 60 * S;
+
+const hex = (n: number): string => n.toString(16).padStart(64, '0');
+const ID = hex(0xabc);
+
+function mk(kind: Event['kind'], atMs: number, extra: Partial<Event> = {}): Event {
+  return { kind, pattern: 'test', source: 'crio', atMs, line: `${kind} line`, ...extra };
+}
+
+function setup(thresholds = {}, limits = {}, counters?: EventCounters) {
+  const tl = createDefaultTimeline();
+  const cor = createCorrelator({ timeline: tl, thresholds, limits, counters });
+  const c = (id = ID) => [...cor.containers()].find((x) => x.id === id)!;
+  return { tl, cor, c };
+}
+
+describe('stuck Terminating', () => {
+  it('becomes stuck after grace + threshold without an exit, and clears on a confirmed exit', () => {
+    const { cor, c } = setup({ stuckAfterMs: 2 * MIN });
+    cor.ingest(mk('container-started', T0, { containerId: ID, namespace: 'ns', pod: 'p', container: 'main' }));
+    cor.ingest(mk('stop-requested', T0 + 10 * S, { containerId: ID, gracePeriodS: 30 }));
+    expect(cor.stuckAtMs(c())).toBe(T0 + 10 * S + 30 * S + 2 * MIN);
+    expect(stuckPods(cor, T0 + 2 * MIN + 39 * S)).toEqual([]);
+    const s = stuckPods(cor, T0 + 2 * MIN + 41 * S);
+    expect(s).toHaveLength(1);
+    expect(s[0]).toMatchObject({ namespace: 'ns', pod: 'p', resolvedAtMs: null });
+    cor.ingest(mk('container-exited', T0 + 5 * MIN, { containerId: ID, exitCode: 137, source: 'conmon' }));
+    expect(stuckPods(cor, T0 + 6 * MIN)[0]).toMatchObject({ resolvedAtMs: T0 + 5 * MIN });
+    expect(eventFindings(cor, createDefaultTimeline(), T0 + 6 * MIN).filter((f) => f.id === 'pod-stuck-terminating')).toEqual([]);
+  });
+
+  it('a container that exits within the grace period is never listed', () => {
+    const { cor } = setup();
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    cor.ingest(mk('container-exited', T0 + 2 * S, { containerId: ID }));
+    expect(stuckPods(cor, T0 + 60 * MIN)).toEqual([]);
+  });
+
+  it('Stopped container (A2) alone is weak: it clears only after 2 min without further kill failures', () => {
+    const { cor } = setup();
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    cor.ingest(mk('kill-failed', T0 + 30 * S, { containerId: ID, reason: 'permission_denied', runtimePath: '/usr/bin/nvidia-container-runtime' }));
+    cor.ingest(mk('stopped-weak', T0 + 2 * MIN, { containerId: ID }));
+    // kill loop continues after A2: never resolved
+    cor.ingest(mk('kill-failed', T0 + 3 * MIN, { containerId: ID, reason: 'permission_denied' }));
+    expect(stuckPods(cor, T0 + 30 * MIN)[0]?.resolvedAtMs).toBeNull();
+
+    const b = setup();
+    b.cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    b.cor.ingest(mk('kill-failed', T0 + 30 * S, { containerId: ID, reason: 'permission_denied' }));
+    b.cor.ingest(mk('kill-failed', T0 + 100 * S, { containerId: ID, reason: 'permission_denied' }));
+    b.cor.ingest(mk('stopped-weak', T0 + 110 * S, { containerId: ID }));
+    const c = [...b.cor.containers()][0]!;
+    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN - 1)).toBeUndefined();
+    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN)).toBe(T0 + 110 * S + 2 * MIN);
+  });
+
+  it('clears when the pod is removed (SyncLoop REMOVE / Removed pod sandbox)', () => {
+    const { cor } = setup();
+    const SID = hex(0x5a);
+    cor.ingest(mk('sandbox-created', T0, { sandboxId: SID, namespace: 'ns', pod: 'p' }));
+    cor.ingest(mk('container-started', T0, { containerId: ID, sandboxId: SID, namespace: 'ns', pod: 'p', container: 'c' }));
+    cor.ingest(mk('stop-requested', T0 + S, { containerId: ID, gracePeriodS: 0 }));
+    expect(stuckPods(cor, T0 + 10 * MIN)[0]?.resolvedAtMs).toBeNull();
+    cor.ingest(mk('sandbox-removed', T0 + 11 * MIN, { sandboxId: SID }));
+    expect(stuckPods(cor, T0 + 12 * MIN)[0]?.resolvedAtMs).toBe(T0 + 11 * MIN);
+  });
+
+  it('joins kubelet aggregates (container name + UID) to the container ID and counts them', () => {
+    const { cor, c } = setup();
+    const UID = '11111111-2222-3333-4444-555555555555';
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, namespace: 'ns', pod: 'p', podUID: UID, container: 'trainer', gracePeriodS: 30, source: 'kubelet' }));
+    cor.ingest(
+      mk('pod-sync-error', T0 + 3 * MIN, {
+        source: 'kubelet',
+        podUID: UID,
+        duplicate: true,
+        actions: [{ action: 'KillContainer', target: 'trainer', reason: 'deadline_exceeded' }],
+      }),
+    );
+    expect(c().kubeletFailures).toBe(0); // duplicates (B10) are not counted
+    cor.ingest(mk('pod-sync-error', T0 + 3 * MIN, { source: 'kubelet', namespace: 'ns', pod: 'p', podUID: UID, actions: [{ action: 'KillContainer', target: 'trainer', reason: 'deadline_exceeded' }] }));
+    expect(c().kubeletFailures).toBe(1);
+    expect(stuckPods(cor, T0 + 3 * MIN)).toHaveLength(1);
+  });
+});
+
+describe('exec permission-denied loop', () => {
+  const pd = (t: number) => mk('exec-failed', t, { containerId: ID, reason: 'permission_denied', source: 'kubelet' });
+
+  it('needs N failures within W, and clears after the quiet period', () => {
+    const { cor, c } = setup({ execLoopCount: 3, execLoopWindowMs: 60 * S, execLoopQuietMs: 5 * MIN });
+    cor.ingest(pd(T0));
+    cor.ingest(pd(T0 + 50 * S));
+    cor.ingest(pd(T0 + 115 * S)); // only 2 within any 60 s window
+    expect(c().execLoopDetected).toBe(false);
+    cor.ingest(pd(T0 + 120 * S)); // 115, 120 and… 50 is out: still 2
+    expect(c().execLoopDetected).toBe(false);
+    cor.ingest(pd(T0 + 125 * S)); // 115, 120, 125
+    expect(c().execLoopDetected).toBe(true);
+    expect(cor.execLoopActive(c(), T0 + 125 * S + 5 * MIN - 1)).toBe(true);
+    expect(cor.execLoopActive(c(), T0 + 125 * S + 5 * MIN)).toBe(false);
+    expect(c().execTotal).toBe(5);
+  });
+
+  it('does not count other exec errors or probe verdicts', () => {
+    const { cor } = setup();
+    for (let i = 0; i < 5; i++) cor.ingest(mk('exec-failed', T0 + i * S, { containerId: ID, reason: 'no_such_process', source: 'kubelet' }));
+    for (let i = 0; i < 5; i++) cor.ingest(mk('probe-errored', T0 + i * S, { namespace: 'ns', pod: 'p', container: 'c', reason: 'permission_denied', source: 'kubelet' }));
+    expect([...cor.containers()].every((c) => c.execTotal === 0)).toBe(true);
+  });
+});
+
+describe('default runtime timeline', () => {
+  const report = (name: string, file: string, line: number): ConfigReport => ({
+    crioVersion: '1.30.0',
+    files: [],
+    effective: {
+      defaultRuntime: { name, source: { file, line } },
+      runtimes: {
+        [name]: { runtimePath: '/usr/bin/nvidia-container-runtime', runtimeType: 'oci', runtimeRoot: '/run/runc', monitorPath: '', isNvidia: true, source: { file, line } },
+      },
+    },
+    crioWouldStart: true,
+    startError: null,
+    lowLevelRuntime: null,
+    findings: [],
+  });
+
+  it('a SIGHUP changes the configured default only; a restart changes the runtime layer', () => {
+    const { cor, tl } = setup();
+    cor.ingest(mk('crio-start', T0, { version: '1.31.0' }));
+    cor.ingest(mk('config-dump', T0 + 1, { value: 'runc', handler: 'crun,runc' }));
+    cor.ingest(mk('reload-watcher', T0 + 2));
+    cor.ingest(mk('reload-start', T0 + MIN));
+    cor.ingest(mk('config-set', T0 + MIN + 1, { option: 'default_runtime', value: 'nvidia' }));
+    cor.ingest(mk('reload-done', T0 + MIN + 2));
+    cor.ingest(mk('config-dump', T0 + MIN + 3, { value: 'nvidia' }));
+    expect(tl.configured()?.name).toBe('nvidia');
+    expect(tl.runtimeLayer()?.name).toBe('runc');
+    expect(tl.inForce()?.name).toBe('runc');
+    // events are stamped with the runtime layer's default
+    cor.ingest(mk('kill-failed', T0 + 2 * MIN, { containerId: ID, reason: 'other', runtimePath: '/usr/sbin/runc' }));
+    expect([...cor.containers()][0]!.defaultAtFailure?.name).toBe('runc');
+    // restart: CRI-O < 1.32 (no dump), the configured default becomes the runtime layer's
+    cor.ingest(mk('crio-start', T0 + 3 * MIN, { version: '1.31.0' }));
+    cor.ingest(mk('reload-watcher', T0 + 3 * MIN + 1));
+    expect(tl.runtimeLayer()?.name).toBe('nvidia');
+    expect(tl.entries().map((e) => e.defaultRuntime)).toEqual(['runc', 'nvidia', 'nvidia']);
+    expect(tl.entries()[1]!.source).toMatch(/configured only; the runtime layer keeps runc until CRI-O restarts/);
+    expect(tl.entries()[2]!.source).toMatch(/^journal: CRI-O start/);
+  });
+
+  it('seeds from the files with their provenance, and names the file when the journal agrees', () => {
+    const p = createEventPipeline({ clock: () => T0, config: report('nvidia', '/etc/crio/crio.conf.d/99-nvidia.conf', 3) });
+    const s0 = p.snapshot(T0);
+    expect(s0.defaultRuntimeTimeline).toEqual([{ at: new Date(T0).toISOString(), defaultRuntime: 'nvidia', source: 'files: /etc/crio/crio.conf.d/99-nvidia.conf line 3' }]);
+    const e: JournalEntry = {
+      cursor: null,
+      realtimeUs: (T0 + MIN) * 1000,
+      unit: 'crio.service',
+      identifier: 'crio',
+      transport: 'stdout',
+      pid: 1,
+      streamId: null,
+      bootId: null,
+      message: 'time="2026-01-01T00:01:00Z" level=info msg="Current CRI-O configuration:\\n[crio.runtime]\\n  default_runtime = \\"nvidia\\"\\n"',
+    };
+    p.ingest(e);
+    const s1 = p.snapshot(T0 + MIN);
+    expect(s1.defaultRuntimeTimeline[1]?.source).toBe('journal: startup config dump; files: /etc/crio/crio.conf.d/99-nvidia.conf line 3');
+  });
+});
+
+describe('bounded state', () => {
+  it('200k distinct containers keep every map within its cap', () => {
+    const counters = { kill: 0, labels: new Set<string>() };
+    const sink: EventCounters = {
+      killFailure: (reason, runtime, def) => {
+        counters.kill++;
+        counters.labels.add(`${reason}|${runtime}|${def}`);
+      },
+      stopRpcFailure: () => undefined,
+      execPermissionDenied: () => undefined,
+      apparmorDenial: () => undefined,
+    };
+    const { cor } = setup({}, { maxContainers: 5000, maxPods: 1000, maxLabelValues: 4 }, sink);
+    for (let i = 0; i < 200_000; i++) {
+      const id = hex(i + 1);
+      const pod = i % 4 === 0 ? { namespace: `ns${i % 50}`, pod: `p${i}`, sandboxId: hex(10_000_000 + i) } : {};
+      cor.ingest(mk('container-started', T0 + i, { containerId: id, container: 'c', ...pod }));
+      if (i % 10 === 0) cor.ingest(mk('kill-failed', T0 + i, { containerId: id, reason: 'permission_denied', runtimePath: `/opt/runc-${(i / 10) % 40}` }));
+      if (i % 7 === 0) cor.ingest(mk('exec-failed', T0 + i, { containerId: id, reason: 'permission_denied' }));
+    }
+    const st = cor.stats();
+    expect(st.containers).toBeLessThanOrEqual(5000);
+    expect(st.pods).toBeLessThanOrEqual(1000);
+    expect(st.containerEvictions).toBeGreaterThanOrEqual(195_000);
+    expect(st.podEvictions).toBeGreaterThanOrEqual(49_000);
+    expect(counters.kill).toBe(20_000);
+    // runtime label folded to <= 4 values + "other"
+    const runtimes = new Set([...counters.labels].map((l) => l.split('|')[1]));
+    expect(runtimes.size).toBeLessThanOrEqual(5);
+    expect(runtimes.has('other')).toBe(true);
+  });
+
+  it('the pipeline snapshot stays bounded under churn', () => {
+    const p = createEventPipeline({ clock: () => T0, config: null, limits: { maxContainers: 2000 } });
+    for (let i = 0; i < 20_000; i++) {
+      const id = hex(i + 1);
+      p.ingest({
+        cursor: null,
+        realtimeUs: (T0 + i) * 1000,
+        unit: 'crio.service',
+        identifier: 'crio',
+        transport: 'stdout',
+        pid: 1,
+        streamId: null,
+        bootId: null,
+        message: `time="2026-01-01T00:00:00Z" level=error msg="Killing container ${id} failed: \`/usr/sbin/runc --root /run/runc kill ${id} KILL\` failed: permission denied\\n : exit status 1"`,
+      });
+    }
+    const s = p.snapshot(T0 + 20_000);
+    expect(s.entries).toBe(20_000);
+    expect(s.killFailures.length).toBeLessThanOrEqual(200);
+    expect(p.stats().correlator.containers).toBeLessThanOrEqual(2000);
+    expect(p.stats().correlator.containers).toBeGreaterThan(1900);
+  });
+});
