@@ -160,7 +160,7 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
     const ev: string[] = [`stop first requested at ${iso(s.firstStopAtMs)} (${mins} min ago); no exit confirmed (conmon exit, PLEG ContainerDied, container finished)`];
     for (const c of s.containers.slice(0, 4)) {
       ev.push(
-        `${containerLabel(c)}: ${c.stopRequests} stop request(s), grace ${c.graceS ?? th.defaultGraceS} s, ${c.killFailures} kill failure(s), ${c.kubeletFailures} kubelet failure(s)` +
+        `${containerLabel(c)}: ${c.crioStopRequests || c.stopRequests} stop request(s), grace ${c.graceS ?? th.defaultGraceS} s, ${c.killFailures} kill failure(s), ${c.kubeletFailures} kubelet failure(s)` +
           (c.weakStoppedAtMs !== undefined ? `; CRI-O printed "Stopped container" at ${iso(c.weakStoppedAtMs)} but kill failures continued (weak evidence)` : ''),
       );
       if (c.runtimePath) ev.push(`runtime that ran: ${c.runtimePath}${c.runtimeRoot ? ` --root ${c.runtimeRoot}` : ''}`);
