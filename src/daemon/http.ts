@@ -17,7 +17,7 @@ import type { Registry } from 'prom-client';
 import { UserError } from '../core/errors.js';
 import type { Clock, DaemonStatus } from '../core/types.js';
 import { STATUS_PAGE_STYLE_HASH, renderStatusPage } from './status-page.js';
-import { clientCertAccepted, createBasicAuth, tlsServerOptions, type WebConfig } from './web-config.js';
+import { clientCertAccepted, createBasicAuth, tlsServerOptions, type BasicAuth, type ClientAuthType, type WebConfig } from './web-config.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -71,6 +71,13 @@ export interface HttpServerDeps {
 export interface HttpServer {
   /** ':20260' (all interfaces), '127.0.0.1:0' (ephemeral), '[::1]:0'. Resolves with the bound port and a URL to print. */
   listen(address: string): Promise<{ port: number; url: string }>;
+  /**
+   * Apply a re-read web config (SIGHUP): basic auth users and headers at once; certificate, key,
+   * client CA and TLS versions for new TLS connections. Throws a UserError (keeping the old config)
+   * for changes that need a restart: TLS on/off, or a client_auth_type that changes whether the
+   * TLS layer requests or requires a client certificate.
+   */
+  setWebConfig(next: WebConfig | null): void;
   /** Stop accepting, let in-flight requests finish for a short grace, then cut the rest. */
   close(): Promise<void>;
   /** the express app, for tests and embedding */
@@ -128,18 +135,29 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const { log, registry } = deps;
   const web = deps.webConfig;
-  const auth = web?.basicAuthUsers ? createBasicAuth(web.basicAuthUsers) : null;
-  const certMode = web?.tls && web.tls.clientAuth !== 'NoClientCert' && web.tls.clientAuth !== 'RequestClientCert' ? web.tls.clientAuth : null;
-  // security headers on every response; web config headers win over ours
-  const commonHeaders: [string, string][] = Object.entries({
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-    'Content-Security-Policy': BASE_CSP,
-    ...(web?.headers ?? {}),
+  // what the web config decides, swappable at runtime by setWebConfig (SIGHUP)
+  interface Gate {
+    auth: BasicAuth | null;
+    certMode: ClientAuthType | null;
+    headers: [string, string][];
+    pageCsp: string;
+  }
+  const gateFor = (w: WebConfig | null): Gate => ({
+    auth: w?.basicAuthUsers ? createBasicAuth(w.basicAuthUsers) : null,
+    certMode: w?.tls && w.tls.clientAuth !== 'NoClientCert' && w.tls.clientAuth !== 'RequestClientCert' ? w.tls.clientAuth : null,
+    // security headers on every response; web config headers win over ours
+    headers: Object.entries({
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': BASE_CSP,
+      ...(w?.headers ?? {}),
+    }),
+    pageCsp: w?.headers['Content-Security-Policy'] ?? PAGE_CSP,
   });
-  const pageCsp = web?.headers['Content-Security-Policy'] ?? PAGE_CSP;
+  let gate = gateFor(web);
+  let current = web;
 
   // ---------------------------------------------------------------- express: everything but /metrics
   const app = express();
@@ -162,7 +180,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
   app.get('/', (_req: Request, res: Response) => {
     const html = renderStatusPage(deps.status());
-    res.status(200).setHeader('Content-Security-Policy', pageCsp);
+    res.status(200).setHeader('Content-Security-Policy', gate.pageCsp);
     res.type('text/html').send(html);
   });
 
@@ -210,7 +228,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
   // ---------------------------------------------------------------- the gate, shared by http and https
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    for (const [k, v] of commonHeaders) res.setHeader(k, v);
+    const { auth, certMode, headers } = gate;
+    for (const [k, v] of headers) res.setHeader(k, v);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       plain(res, 405, `method ${req.method ?? '?'} not allowed\n`, { Allow: ALLOW });
       return;
@@ -281,7 +300,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
           const a = server.address() as AddressInfo;
           const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
           const url = `${web?.tls ? 'https' : 'http'}://${shown}:${a.port}/`;
-          log('info', 'listening', { address: a.address, port: a.port, tls: Boolean(web?.tls), basic_auth: Boolean(auth) });
+          log('info', 'listening', { address: a.address, port: a.port, tls: Boolean(web?.tls), basic_auth: Boolean(gate.auth) });
+          if (gate.auth && !web?.tls) log('warn', 'basic auth without TLS sends passwords in clear text; set tls_server_config in the web config');
           resolve({ port: a.port, url });
         };
         server.once('error', onError);
@@ -289,6 +309,21 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         if (host === '') server.listen(port);
         else server.listen(port, host);
       });
+    },
+    setWebConfig(next) {
+      if (Boolean(next?.tls) !== Boolean(current?.tls)) {
+        throw new UserError(`web config ${next?.file ?? current?.file ?? ''}: turning TLS on or off needs a restart`);
+      }
+      if (next?.tls && current?.tls) {
+        const layer = (m: ClientAuthType) => `${m !== 'NoClientCert'}/${m === 'RequireAndVerifyClientCert'}`;
+        if (layer(current.tls.clientAuth) !== layer(next.tls.clientAuth)) {
+          throw new UserError(`web config ${next.file}: changing client_auth_type from ${current.tls.clientAuth} to ${next.tls.clientAuth} needs a restart`);
+        }
+        (server as https.Server).setSecureContext(tlsServerOptions(next.tls));
+      }
+      gate = gateFor(next);
+      current = next;
+      log('info', 'web config applied', { file: next?.file, tls: Boolean(next?.tls), basic_auth: Boolean(gate.auth) });
     },
     close() {
       if (!listening) return Promise.resolve();

@@ -182,6 +182,16 @@ describe('createHttpServer over a real socket', () => {
     await expect(second.listen(`127.0.0.1:${port}`)).rejects.toThrow(`127.0.0.1:${port}: cannot listen: address already in use`);
   });
 
+  it('does basic auth over plain HTTP too, with a warning in the log', async () => {
+    const webConfig = parseWebConfig(`basic_auth_users:\n  u: ${bcrypt.hashSync('pw', 4)}\n`, '/nonexistent/web.yml');
+    logs.length = 0;
+    const { base } = await start(() => demoStatus(), { webConfig });
+    expect(logs.some((l) => l.level === 'warn' && l.msg.startsWith('basic auth without TLS'))).toBe(true);
+    expect((await fetch(`${base}/readyz`)).status).toBe(401);
+    const ok = await fetch(`${base}/readyz`, { headers: { Authorization: `Basic ${Buffer.from('u:pw').toString('base64')}` } });
+    expect(ok.status).toBe(200);
+  });
+
   it('listens on IPv6 loopback when asked', async () => {
     let s;
     try {
@@ -291,6 +301,41 @@ describe('TLS and basic auth with a real client', () => {
     await expect(
       new Promise((resolve, reject) => https.get({ host: '127.0.0.1', port, path: '/healthz' }, resolve).on('error', reject)),
     ).rejects.toThrow(/self[- ]signed/i);
+  });
+
+  it('applies a re-read web config: new users and a rotated certificate, without a restart', async () => {
+    if (!certPem && !makeCert()) return;
+    const openssl = needBinary('openssl', 'openssl')!;
+    const r = spawnSync(
+      openssl,
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'key2.pem'), '-out', path.join(dir, 'cert2.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+    const cert2 = fs.readFileSync(path.join(dir, 'cert2.pem'), 'utf8');
+    const file = path.join(dir, 'web-reload.yml');
+    const cfg = (cert: string, key: string, pw: string) =>
+      parseWebConfig(`tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync(pw, 4)}\n`, file);
+    const { server, port } = await start(() => demoStatus(), { webConfig: cfg('cert.pem', 'key.pem', 'old-pw') });
+    const basic = (p: string) => `Basic ${Buffer.from(`prometheus:${p}`).toString('base64')}`;
+    const getWith = (ca: string, auth: string) =>
+      new Promise<number>((resolve, reject) => {
+        const agent = new https.Agent({ keepAlive: false });
+        https.get({ host: '127.0.0.1', port, path: '/healthz', ca, agent, headers: { Authorization: auth } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    expect(await getWith(certPem, basic('old-pw'))).toBe(200);
+    server.setWebConfig(cfg('cert2.pem', 'key2.pem', 'new-pw'));
+    expect(await getWith(cert2, basic('new-pw'))).toBe(200);
+    expect(await getWith(cert2, basic('old-pw'))).toBe(401);
+    await expect(getWith(certPem, basic('new-pw'))).rejects.toThrow();
+    // changes that need a restart are refused and the running config stays
+    expect(() => server.setWebConfig(null)).toThrow(/turning TLS on or off needs a restart/);
+    const mtls = parseWebConfig(`tls_server_config:\n  cert_file: cert2.pem\n  key_file: key2.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: cert.pem\n`, file);
+    expect(() => server.setWebConfig(mtls)).toThrow(/client_auth_type from NoClientCert to RequireAndVerifyClientCert needs a restart/);
+    expect(await getWith(cert2, basic('new-pw'))).toBe(200);
   });
 
   it('is scraped by a real Prometheus over TLS with basic auth', async () => {
