@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/core/types.js';
 import { createMetrics, METRIC_LIMITS, unitLabel } from '../../src/daemon/metrics.js';
@@ -89,6 +90,24 @@ describe('createMetrics', () => {
     }
     expect(types.get('crio_sentinel_process_cpu_seconds_total')).toBe('counter');
     expect(find(samples, 'crio_sentinel_process_resident_memory_bytes').length).toBe(1);
+  });
+
+  it('matches docs/metrics.md: every documented metric is exported with its type and labels, and every exported one is documented', async () => {
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (gauge|counter) \| ([^|]*) \|/gm)].map((m) => ({
+      name: `crio_sentinel_${m[1]}`,
+      type: m[2],
+      // label names are the backticked words outside parentheses (those hold example values)
+      labels: [...m[3]!.replace(/\([^)]*\)/g, '').matchAll(/`([a-z_]+)`/g)].map((l) => l[1]!).sort(),
+    }));
+    expect(rows.length).toBe(Object.keys(CONTRACT).length);
+    for (const r of rows) {
+      expect(CONTRACT[r.name], r.name).toBeDefined();
+      expect([r.type, r.labels], r.name).toEqual([CONTRACT[r.name]![0], [...CONTRACT[r.name]![1]].sort()]);
+    }
+    const { types } = await scrape(() => demoStatus());
+    const own = [...types.keys()].filter((n) => !/^crio_sentinel_(process|nodejs)_/.test(n));
+    expect(own.sort()).toEqual(Object.keys(CONTRACT).sort());
   });
 
   it('passes the real promtool check metrics with nothing reported', async () => {
