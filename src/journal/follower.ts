@@ -98,13 +98,29 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   let lastSaveAt = 0;
   let stopWaiters: (() => void)[] = [];
 
+  // a consumer that throws must not kill the daemon nor desynchronise the parser: log (bounded) and go on
+  let consumerErrors = 0;
+  function consumerFailed(err: unknown): void {
+    consumerErrors++;
+    if (consumerErrors <= 10 || consumerErrors % 10_000 === 0) {
+      log('error', 'journal entry consumer failed', { error: err instanceof Error ? err.message : String(err), count: consumerErrors });
+    }
+  }
   const sink: JournalSink = {
     entry(e) {
       h.lastEntryAtUs = e.realtimeUs;
-      deps.sink.entry(e);
+      try {
+        deps.sink.entry(e);
+      } catch (err) {
+        consumerFailed(err);
+      }
     },
     skip(reason, detail) {
-      deps.sink.skip(reason, detail);
+      try {
+        deps.sink.skip(reason, detail);
+      } catch (err) {
+        consumerFailed(err);
+      }
     },
   };
 

@@ -198,6 +198,35 @@ describe.skipIf(!haveTools)('journal follower start position', () => {
   });
 });
 
+describe.skipIf(!haveTools)('journal follower and its consumer', () => {
+  it('keeps following when the consumer throws, and logs it', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    await makeJournal(jdir, crioEntries(5));
+    const seen: string[] = [];
+    const logs: string[] = [];
+    const f = createJournalFollower({
+      journalctl: jc!,
+      directories: [jdir],
+      stateDir: null,
+      clock: Date.now,
+      sink: {
+        entry: (e) => {
+          seen.push(e.message);
+          if (seen.length === 2) throw new Error('consumer bug');
+        },
+        skip: () => undefined,
+      },
+      log: (level, m) => void logs.push(`${level} ${m}`),
+    });
+    followers.push(f);
+    f.start();
+    await waitFor('all five', () => seen.length === 5);
+    expect(logs).toContain('error journal entry consumer failed');
+    expect(f.health()).toMatchObject({ up: true, restarts: 0 });
+  });
+});
+
 describe('journal follower without journalctl', () => {
   it('reports a missing journalctl as down and keeps retrying without crashing', async () => {
     mkdirSync(join(dir, 'j'));
