@@ -1,0 +1,268 @@
+/**
+ * End-to-end: the real daemon (`run --demo`), Debian's Prometheus scraping it every second with the
+ * shipped alert rules, and Debian's Alertmanager receiving from it, all on loopback.
+ *
+ * Two documented deviations from production, both to stay well under 90 s:
+ * - the rule file is the shipped one with every `for:` set to 0s and the stuck-pod age threshold
+ *   (600 s) set to 0 (e2eRules() fails loudly if the shipped file stops matching);
+ * - the daemon runs with --stuck-threshold=5s instead of the default 2m.
+ * The daemon runs from a COPY of the package (dist/src, examples, package.json) in a temp dir:
+ * `--demo` reads the demo node relative to the package, so the test can rewrite the copy's drop-in
+ * without touching the repository.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { needBinary } from '../helpers/binaries.js';
+import { allTargets, type Dashboard, substitute } from '../mixin/dashboard-lint.js';
+import { freePort, getJson, httpOk, start, stop, waitFor, type Started } from './processes.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const DIST_CLI = path.join(ROOT, 'dist/src/cli.js');
+const NODE_NAME = 'e2e-gpu-node';
+const JOB = 'crio-sentinel';
+
+const prometheusBin = needBinary('prometheus', 'prometheus');
+const alertmanagerBin = needBinary('prometheus-alertmanager', 'prometheus-alertmanager');
+
+/** The shipped rules with `for:` durations and the stuck-age threshold shortened (see the header). */
+function e2eRules(text: string): string {
+  const fors = text.match(/^\s+for: \S+$/gm) ?? [];
+  expect(fors.length).toBeGreaterThanOrEqual(9);
+  const out = text
+    .replace(/^(\s+)for: \S+$/gm, '$1for: 0s')
+    .replace('(crio_sentinel_pod_stuck_terminating_seconds > 600)', '(crio_sentinel_pod_stuck_terminating_seconds > 0)');
+  expect(out).toContain('crio_sentinel_pod_stuck_terminating_seconds > 0');
+  return out;
+}
+
+interface AmAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  endsAt: string;
+  status: { state: string };
+}
+interface PromResult {
+  status: string;
+  error?: string;
+  data: { resultType: string; result: { metric: Record<string, string>; value?: [number, string] }[] };
+}
+interface DaemonStatusLite {
+  events: { stuckTerminating: { namespace: string | null; pod: string | null; resolved: boolean }[] } | null;
+}
+
+describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -> Prometheus -> Alertmanager', () => {
+  let tmp = '';
+  let pkg = '';
+  const procs: Started[] = [];
+  let daemonUrl = '';
+  let promUrl = '';
+  let amUrl = '';
+  let daemonInstance = '';
+  const context = (): string => procs.map((p) => p.output()).join('\n');
+
+  async function promQuery(q: string): Promise<PromResult> {
+    return await getJson<PromResult>(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+  }
+  async function amAlerts(): Promise<AmAlert[]> {
+    return await getJson<AmAlert[]>(`${amUrl}/api/v2/alerts`);
+  }
+  const firing = (alerts: AmAlert[], name: string): AmAlert[] =>
+    alerts.filter((a) => a.labels.alertname === name && a.status.state === 'active' && Date.parse(a.endsAt) > Date.now());
+
+  beforeAll(async () => {
+    if (!fs.existsSync(DIST_CLI)) throw new Error(`${DIST_CLI} is missing: run \`npm run build\` (npm test builds it before vitest)`);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-e2e-'));
+    // a private copy of the package, so the demo node can be edited
+    pkg = path.join(tmp, 'pkg');
+    fs.mkdirSync(pkg);
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    fs.cpSync(path.join(ROOT, 'dist/src'), path.join(pkg, 'dist/src'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'examples'), path.join(pkg, 'examples'), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+
+    const [dPort, pPort, aPort] = [await freePort(), await freePort(), await freePort()];
+    daemonInstance = `127.0.0.1:${dPort}`;
+    daemonUrl = `http://${daemonInstance}`;
+    promUrl = `http://127.0.0.1:${pPort}`;
+    amUrl = `http://127.0.0.1:${aPort}`;
+
+    // Alertmanager: one route to a receiver that sends nothing; the API shows what arrived
+    const amDir = path.join(tmp, 'alertmanager');
+    fs.mkdirSync(amDir);
+    fs.writeFileSync(
+      path.join(amDir, 'alertmanager.yml'),
+      stringify({
+        route: { receiver: 'null', group_by: ['alertname', 'node'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+        receivers: [{ name: 'null' }],
+      }),
+    );
+    procs.push(
+      start('alertmanager', alertmanagerBin!, [
+        `--config.file=${path.join(amDir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(amDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${aPort}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ]),
+    );
+
+    // Prometheus: scrape the daemon every second, evaluate the (shortened) shipped rules every second
+    const promDir = path.join(tmp, 'prometheus');
+    fs.mkdirSync(promDir);
+    fs.writeFileSync(path.join(promDir, 'crio-sentinel.rules.yml'), e2eRules(fs.readFileSync(path.join(ROOT, 'dashboards/crio-sentinel.rules.yml'), 'utf8')));
+    fs.writeFileSync(
+      path.join(promDir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        rule_files: ['crio-sentinel.rules.yml'],
+        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${aPort}`] }] }] },
+        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [daemonInstance] }] }],
+      }),
+    );
+    procs.push(
+      start('prometheus', prometheusBin!, [
+        `--config.file=${path.join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${pPort}`,
+        '--log.level=warn',
+      ]),
+    );
+
+    // the daemon, from the package copy
+    procs.push(
+      start(
+        'crio-sentinel',
+        process.execPath,
+        [
+          path.join(pkg, 'dist/src/cli.js'),
+          'run',
+          '--demo',
+          `--web.listen-address=${daemonInstance}`,
+          `--state-dir=${path.join(tmp, 'state')}`,
+          `--node-name=${NODE_NAME}`,
+          '--stuck-threshold=5s',
+          '--log-level=warn',
+        ],
+        { cwd: tmp },
+      ),
+    );
+
+    await waitFor('Alertmanager ready', () => httpOk(`${amUrl}/-/ready`), 30_000, context);
+    await waitFor('Prometheus ready', () => httpOk(`${promUrl}/-/ready`), 30_000, context);
+    await waitFor('crio-sentinel ready', () => httpOk(`${daemonUrl}/readyz`), 30_000, context);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of procs.reverse()) await stop(p);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }, 30_000);
+
+  it('Prometheus scrapes the daemon', async () => {
+    const r = await waitFor(
+      'a successful scrape',
+      async () => {
+        const q = await promQuery(`up{job="${JOB}"} == 1`);
+        return q.data.result.length === 1 ? q : undefined;
+      },
+      30_000,
+      context,
+    );
+    expect(r.data.result[0]!.metric.instance).toBe(daemonInstance);
+  }, 40_000);
+
+  it('CrioSentinelNvidiaDefaultRuntime and CrioSentinelPodStuckTerminating reach Alertmanager with the right labels', async () => {
+    const alerts = await waitFor(
+      'both alerts in Alertmanager',
+      async () => {
+        const a = await amAlerts();
+        return firing(a, 'CrioSentinelNvidiaDefaultRuntime').length > 0 && firing(a, 'CrioSentinelPodStuckTerminating').length > 0 ? a : undefined;
+      },
+      75_000,
+      context,
+    );
+    const nvidia = firing(alerts, 'CrioSentinelNvidiaDefaultRuntime');
+    expect(nvidia).toHaveLength(1);
+    expect(nvidia[0]!.labels).toEqual({
+      alertname: 'CrioSentinelNvidiaDefaultRuntime',
+      severity: 'warning',
+      job: JOB,
+      instance: daemonInstance,
+      node: NODE_NAME,
+    });
+    expect(nvidia[0]!.annotations.description).toContain(`node ${NODE_NAME}`);
+    expect(nvidia[0]!.annotations.runbook_url).toMatch(/runbooks\.md#criosentinelnvidiadefaultruntime$/);
+
+    // the stuck pods the daemon reports are the ones Alertmanager pages for
+    const status = await getJson<DaemonStatusLite>(`${daemonUrl}/api/v1/status`);
+    const stuck = (status.events?.stuckTerminating ?? []).filter((s) => !s.resolved && s.pod);
+    expect(stuck.length).toBeGreaterThan(0);
+    const paged = firing(alerts, 'CrioSentinelPodStuckTerminating');
+    for (const a of paged) {
+      expect(a.labels).toMatchObject({ alertname: 'CrioSentinelPodStuckTerminating', severity: 'critical', job: JOB, instance: daemonInstance, node: NODE_NAME });
+      expect(a.labels.pod).toBeTruthy();
+      expect(a.labels.namespace).toBeTruthy();
+      expect(a.annotations.description).toContain(`Pod ${a.labels.namespace}/${a.labels.pod} on node ${NODE_NAME}`);
+      expect(stuck.some((s) => s.pod === a.labels.pod && (s.namespace ?? '') === a.labels.namespace)).toBe(true);
+    }
+  }, 90_000);
+
+  it('every dashboard query executes against this Prometheus, and the key panels return data', async () => {
+    const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'dashboards/crio-sentinel.json'), 'utf8')) as Dashboard;
+    const vars = { job: JOB, instance: daemonInstance.replace(/\./g, '\\\\.'), node: NODE_NAME };
+    const results = new Map<string, PromResult>();
+    for (const { panel, target } of allTargets(dash)) {
+      const q = substitute(target.expr, vars);
+      const r = await promQuery(q);
+      expect(r.status, `${panel.title}: ${q}: ${r.error ?? ''}`).toBe('success');
+      results.set(`${panel.title}/${target.refId}`, r);
+    }
+    const value = (key: string): number => Number(results.get(key)?.data.result[0]?.value?.[1]);
+    const rows = (key: string): PromResult['data']['result'] => results.get(key)?.data.result ?? [];
+    const defaults = rows('Default runtime and its source/A');
+    expect(defaults).toHaveLength(1);
+    expect(defaults[0]!.metric).toMatchObject({ node: NODE_NAME });
+    expect(defaults[0]!.metric.runtime_path).toMatch(/nvidia-container-runtime/);
+    expect(defaults[0]!.metric.source_file).toMatch(/^\/etc\/crio\//);
+    expect(value('NVIDIA wrapper is the default/A')).toBe(1);
+    expect(rows('Active findings/A').map((r) => r.metric.id)).toContain('nvidia-default-runtime');
+    expect(rows('Stuck pods/A').length).toBeGreaterThan(0);
+    expect(value('Pods stuck in Terminating/A')).toBeGreaterThan(0);
+    expect(value('Journal source up/A')).toBe(1);
+    expect(rows('Nodes and crio-sentinel versions/A')[0]?.metric.node).toBe(NODE_NAME);
+  }, 60_000);
+
+  it('rewriting the demo drop-in to the fixed form resolves the config alert', async () => {
+    // find the drop-in that makes nvidia the default, in the package copy's demo node
+    const etc = path.join(pkg, 'examples/nodes/nvidia-default/etc/crio');
+    const files = (fs.readdirSync(etc, { recursive: true }) as string[]).map((f) => path.join(etc, f)).filter((f) => fs.statSync(f).isFile());
+    const dropin = files.find((f) => /^\s*default_runtime\s*=\s*"nvidia[^"]*"/m.test(fs.readFileSync(f, 'utf8')));
+    expect(dropin, `a file under ${etc} sets default_runtime = "nvidia"`).toBeDefined();
+    // the fixed form: keep the [crio.runtime.runtimes.nvidia] table, drop only the default (an editor's atomic save)
+    const fixed = fs
+      .readFileSync(dropin!, 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*default_runtime\s*=/.test(l))
+      .join('\n');
+    expect(fixed).toMatch(/\[crio\.runtime\.runtimes\.nvidia\]/);
+    fs.writeFileSync(`${dropin}.tmp`, fixed);
+    fs.renameSync(`${dropin}.tmp`, dropin!);
+
+    await waitFor(
+      'CrioSentinelNvidiaDefaultRuntime to resolve',
+      async () => {
+        const prom = await promQuery(`ALERTS{alertname="CrioSentinelNvidiaDefaultRuntime", alertstate="firing"}`);
+        const am = firing(await amAlerts(), 'CrioSentinelNvidiaDefaultRuntime');
+        return prom.data.result.length === 0 && am.length === 0 ? true : undefined;
+      },
+      45_000,
+      context,
+    );
+    const isNvidia = await promQuery(`crio_sentinel_default_runtime_is_nvidia{job="${JOB}"}`);
+    expect(isNvidia.data.result[0]?.value?.[1]).toBe('0');
+    const info = await promQuery(`crio_sentinel_default_runtime_info{job="${JOB}"}`);
+    expect(info.data.result[0]?.metric.runtime_path ?? '').not.toMatch(/nvidia/);
+  }, 60_000);
+});
