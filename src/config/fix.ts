@@ -7,7 +7,7 @@ import type { ConfigInputs, ConfigReport, FileView, Finding } from '../core/type
 import { unifiedDiff } from './diff.js';
 import { describeSource } from './findings.js';
 import { overlayFileView } from './overlay-file-view.js';
-import { MAX_CONFIG_BYTES, resolveDetailed, toReport, type Resolution } from './resolve.js';
+import { MAX_CONFIG_BYTES, resolveDetailed, safe, toReport, type Resolution } from './resolve.js';
 import { formatProvenance } from './render-text.js';
 import { parseCrioVersion, compareVersions } from './version.js';
 
@@ -207,7 +207,7 @@ export function planFixes(inputs: ConfigInputs, view: FileView, opts: { path?: s
     const ig = r0.ignored.find((i) => i.path === src);
     if (!src || !ig?.text) continue;
     const target = `${r0.configDir || '/etc/crio/crio.conf.d'}/${src.slice(src.lastIndexOf('/') + 1)}`;
-    if (view.stat(target) !== null) continue;
+    if (safe(() => view.stat(target), null) !== null) continue;
     const content = ig.text
       .split('\n')
       .filter((l) => !DEFAULT_LINE.test(l))

@@ -66,7 +66,13 @@ export function readWrapperConfig(view: FileView): WrapperConfig {
     line: null,
     error,
   });
-  if (view.stat(NVIDIA_RUNTIME_CONFIG) === null) return fallback(null, null);
+  let exists: boolean;
+  try {
+    exists = view.stat(NVIDIA_RUNTIME_CONFIG) !== null;
+  } catch (e) {
+    return fallback(NVIDIA_RUNTIME_CONFIG, e instanceof Error ? e.message : String(e));
+  }
+  if (!exists) return fallback(null, null);
   let text: string;
   try {
     text = view.readFile(NVIDIA_RUNTIME_CONFIG, 1024 * 1024).toString('utf8');

@@ -80,6 +80,8 @@ export interface Resolution {
   mainPath: string;
   mainExplicit: boolean;
   configDir: string;
+  /** the drop-in dir existed (CRI-O remembers it for SIGHUP reloads only then) */
+  configDirExists: boolean;
   files: FileReport[];
   loaded: Map<string, LoadedFile>;
   fatal: FatalError | null;
@@ -117,6 +119,15 @@ class Fatal extends Error {
 /** Make any text safe for one output line: control characters and invalid bytes are escaped. */
 export function oneLine(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** Run a view call that may throw (ELOOP, EACCES …); the fallback stands for "cannot tell". */
+export function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
 }
 
 function clone<T>(v: T): T {
@@ -297,7 +308,7 @@ function validateHandler(view: FileView, name: string, fields: Record<string, un
     if (!resolved) return { error: `"${name}" not found in $PATH: exec: "${name}": executable file not found in $PATH`, resolved: null };
   } else {
     resolved = runtimePath;
-    if (view.stat(runtimePath) === null) {
+    if (safe(() => view.stat(runtimePath), null) === null) {
       return { error: `invalid runtime_path for runtime '${name}': stat ${runtimePath}: no such file or directory`, resolved: null };
     }
   }
@@ -376,7 +387,7 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
       let inner = msg;
       if (code === 'ENOTREG') {
         k = 'not-regular';
-        const st = view.stat(p);
+        const st = safe(() => view.stat(p), null);
         const what = st ? describeKind(st.kind) : 'not a regular file';
         inner = `read ${p}: ${what}: ${st?.kind === 'fifo' ? 'CRI-O would block reading it and never start' : 'CRI-O cannot parse it as TOML'} (crio-sentinel did not read it)`;
       } else if (code === 'EFBIG') {
@@ -481,7 +492,7 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
     }
     if (st !== null) {
       dirExists = true;
-      const lst = view.lstat(configDir);
+      const lst = safe(() => view.lstat(configDir), null);
       if (lst?.kind === 'dir') walkDir(view, configDir, 0, dirEntries);
       else dirEntries = [{ path: configDir }]; // Walk lstat()s the root: a symlinked dir or a file is read as a file
     }
@@ -641,7 +652,8 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
     crioVersion: version ? inputs.crioVersion : null,
     mainPath,
     mainExplicit,
-    configDir: dirExists ? configDir : configDir,
+    configDir,
+    configDirExists: dirExists,
     files,
     loaded,
     fatal: f,
