@@ -142,9 +142,15 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     if (at < 0) return null;
     const word = firstWordOf(msgText, at + 5);
     const rows = idx.crio.byWord.get(word);
-    // rows that may match anywhere: prefilter checked on the raw line (it may sit outside msg, e.g. level=fatal)
+    // rows that may match anywhere (fatal start errors, a missing runtime handler inside an error):
+    // only on error/warning/fatal records, prefilter checked on the raw line (level=fatal sits outside msg)
     let hits: PatternRow[] | null = null;
-    for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) (hits ??= []).push(r);
+    const lv = msgText.indexOf(' level=');
+    const c = lv >= 0 ? msgText.charCodeAt(lv + 7) : 0;
+    // e(rror), w(arning), f(atal), p(anic)
+    if (c === 101 || c === 119 || c === 102 || c === 112) {
+      for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) (hits ??= []).push(r);
+    }
     if (!rows && !hits) return null;
     const l = parseLogrus(msgText);
     if (!l) return null;
@@ -154,8 +160,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   }
 
   function classifyKubelet(e: JournalEntry): Event | null {
-    const key = `${e.pid ?? ''}|${e.streamId ?? ''}`;
-    const rec = joiner.push(key, e.message, e.realtimeUs);
+    const rec = joiner.push(() => `${e.pid ?? ''}|${e.streamId ?? ''}`, e.message, e.realtimeUs);
     if (!rec) return null;
     const atMs = Math.floor(rec.realtimeUs / 1000);
     const rest = rec.rest;
@@ -168,7 +173,8 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     const rows = idx.kubelet.byWord.get(firstWordOf(rest));
     const hit = rows ? run(rows, rest, ctx, 'kubelet', atMs, rec.raw) : null;
     if (hit) return hit;
-    return run(idx.kubelet.anywhere, rest, ctx, 'kubelet', atMs, rec.raw);
+    // catch-all rows (missing runtime handler inside any error) only for E/W records
+    return rec.severity === 'E' || rec.severity === 'W' ? run(idx.kubelet.anywhere, rest, ctx, 'kubelet', atMs, rec.raw) : null;
   }
 
   function classifySimple(source: 'conmon' | 'kernel' | 'systemd', e: JournalEntry, atMs: number): Event | null {

@@ -121,7 +121,7 @@ export interface KlogJoiner {
    * Feed one kubelet entry. Returns the record to classify now (a single-line record, or the
    * completed join), or null (header of a block, continuation, or not klog at all).
    */
-  push(key: string, message: string, realtimeUs: number): JoinedRecord | null;
+  push(key: string | (() => string), message: string, realtimeUs: number): JoinedRecord | null;
   stats(): JoinerStats;
   open(): number;
 }
@@ -141,11 +141,14 @@ export function createKlogJoiner(opts: { maxLines?: number; maxOpen?: number } =
   const stats: JoinerStats = { joined: 0, dropped: 0, orphans: 0 };
 
   return {
-    push(key, message, realtimeUs) {
+    push(keyOrFn, message, realtimeUs) {
+      // the key (_PID/_STREAM_ID) is only built when a record is open or opens
+      const keyOf = (): string => (typeof keyOrFn === 'string' ? keyOrFn : keyOrFn());
       const c0 = message.charCodeAt(0);
       if (c0 === 9) {
         // TAB continuation
-        const o = open.get(key);
+        const key = keyOf();
+        const o = open.size > 0 ? open.get(key) : undefined;
         if (!o) {
           stats.orphans++;
           return null;
@@ -161,7 +164,8 @@ export function createKlogJoiner(opts: { maxLines?: number; maxOpen?: number } =
       }
       if (c0 === 32 && message.charCodeAt(1) === 62) {
         // " >" closing line
-        const o = open.get(key);
+        const key = keyOf();
+        const o = open.size > 0 ? open.get(key) : undefined;
         if (!o) {
           stats.orphans++;
           return null;
@@ -179,12 +183,14 @@ export function createKlogJoiner(opts: { maxLines?: number; maxOpen?: number } =
       }
       const h = splitKlogHeader(message);
       if (!h) return null;
-      if (open.has(key)) {
+      const opens = h.rest.endsWith('=<');
+      const key = open.size > 0 || opens ? keyOf() : '';
+      if (open.size > 0 && open.has(key)) {
         // a new header supersedes an unterminated record
         open.delete(key);
         stats.dropped++;
       }
-      if (h.rest.endsWith('=<')) {
+      if (opens) {
         if (open.size >= maxOpen) {
           const oldest = open.keys().next().value as string;
           open.delete(oldest);
