@@ -338,7 +338,8 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
   }
 
   // ---- CLI/env overrides lost on SIGHUP
-  if (r.cliDefault && !r.fatal && r.cliDefault.value !== r.filesDefault.name) {
+  // CRI-O < 1.26 does not reload runtimes on SIGHUP at all, so nothing is lost there
+  if (r.cliDefault && !r.fatal && r.rules.reloadsRuntimes && r.cliDefault.value !== r.filesDefault.name) {
     out.push(
       finding(
         'cli-override-lost-on-reload',
@@ -349,7 +350,7 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
       ),
     );
   }
-  if (r.cliRuntimes && !r.fatal) {
+  if (r.cliRuntimes && !r.fatal && r.rules.reloadsRuntimes) {
     out.push(
       finding(
         'cli-override-lost-on-reload',

@@ -2,6 +2,7 @@
  * Bad input never crashes or blocks the engine: each is a clear one-line error naming file and
  * line, reported as a finding.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -105,6 +106,17 @@ describe('bad input', () => {
     } finally {
       await new Promise<void>((res) => srv.close(() => res()));
     }
+  });
+
+  it('a character device in the drop-in dir is reported, never read', () => {
+    const t = makeTree({ [`${D}/10-crio.conf`]: P10 });
+    const dev = path.join(t.root, D, '20-zero.conf');
+    // /dev/zero's numbers: reading it would never end
+    const mk = spawnSync('mknod', [dev, 'c', '1', '5']);
+    if (mk.status !== 0) return; // not permitted here (unprivileged runner)
+    const r = check(t, V);
+    expect(r.startError).toContain('a character device');
+    expect(parseError(r).summary).toContain('not a regular file');
   });
 
   it('a 5 MiB file is reported, not read', () => {

@@ -290,6 +290,8 @@ describe('crio-config.md §15 conformance', () => {
     expect(r.effective?.defaultRuntime.source).toEqual({ flag: 'CONTAINER_DEFAULT_RUNTIME' });
     expect(detailed(t, { crioVersion: '1.36.0', env: { CONTAINER_DEFAULT_RUNTIME: 'crun' } }).filesDefault.name).toBe('nvidia');
     expect(r.findings.find((f) => f.id === 'cli-override-lost-on-reload')?.remediation).toContain('"nvidia"');
+    // CRI-O < 1.26 reloads no runtime settings, so the override is not lost on SIGHUP there
+    expect(ids(check(t, { crioVersion: '1.25.1', env: { CONTAINER_DEFAULT_RUNTIME: 'crun' } }))).not.toContain('cli-override-lost-on-reload');
   });
 
   it('#39 --runtimes upserts whole handler entries', () => {
