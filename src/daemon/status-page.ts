@@ -18,6 +18,9 @@ export const STATUS_PAGE_REFRESH_SECONDS = 10;
 const MAX_ROWS = 100;
 /** Instances listed per grouped finding. */
 const MAX_INSTANCES = 25;
+/** Evidence lines per finding, and characters per line, before the rest is left to the API. */
+const MAX_EVIDENCE = 8;
+const MAX_EVIDENCE_CHARS = 600;
 
 export const STATUS_PAGE_CSS = `
 :root{--crit:#b3261e;--crit-bg:#fdecea;--warn:#8a5300;--warn-bg:#fff3dc;--info:#1a5fb4;--info-bg:#e8f0fb;--ok:#1e7a34;--ok-bg:#e6f4ea;--fg:#1d1f21;--muted:#5f6368;--line:#dadce0;--card:#fff;--page:#f6f7f9}
@@ -188,16 +191,20 @@ function renderFindingGroup(id: string, group: Finding[]): string {
   const first = group[0]!;
   const sev = worst(group) ?? first.severity;
   const title = TITLES.get(id) ?? id;
-  const evidence = first.evidence.slice(0, 8).map((e) => `<li>${esc(e)}</li>`).join('');
+  const evidence = first.evidence
+    .slice(0, MAX_EVIDENCE)
+    .map((e) => `<li>${esc(e.length > MAX_EVIDENCE_CHARS ? `${e.slice(0, MAX_EVIDENCE_CHARS)}…` : e)}</li>`)
+    .join('');
+  const moreEvidence = first.evidence.length > MAX_EVIDENCE ? `<p class="muted">… and ${first.evidence.length - MAX_EVIDENCE} more lines of evidence in /api/v1/status</p>` : '';
   let body: string;
   if (group.length === 1) {
-    body = `<p class="summary">${esc(first.summary)}</p>${evidence ? `<ul class="evidence">${evidence}</ul>` : ''}`;
+    body = `<p class="summary">${esc(first.summary)}</p>${evidence ? `<ul class="evidence">${evidence}</ul>${moreEvidence}` : ''}`;
   } else {
     const items = group
       .slice(0, MAX_INSTANCES)
       .map((f) => `<li>${esc(f.summary)}</li>`)
       .join('');
-    body = `<p class="summary">${group.length} instances:</p><ul>${items}</ul>${group.length > MAX_INSTANCES ? `<p class="muted">… and ${group.length - MAX_INSTANCES} more</p>` : ''}${evidence ? `<p class="muted">Evidence (first instance):</p><ul class="evidence">${evidence}</ul>` : ''}`;
+    body = `<p class="summary">${group.length} instances:</p><ul>${items}</ul>${group.length > MAX_INSTANCES ? `<p class="muted">… and ${group.length - MAX_INSTANCES} more</p>` : ''}${evidence ? `<p class="muted">Evidence (first instance):</p><ul class="evidence">${evidence}</ul>${moreEvidence}` : ''}`;
   }
   return `<article class="finding ${sev}"><h3><span class="pill ${sev}">${sev}</span>${esc(title)} <span class="id">${esc(id)}</span></h3>${body}<div class="fix"><b>${group.some((f) => f.remediation !== first.remediation) ? 'Fix (first instance):' : 'Fix:'}</b> ${escWithCode(first.remediation)}</div></article>`;
 }

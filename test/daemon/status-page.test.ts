@@ -70,6 +70,18 @@ describe('renderStatusPage', () => {
     expect(html).toContain('state ok');
   });
 
+  it('caps evidence per finding and per line', () => {
+    const st = demoStatus({
+      findings: [{ id: 'reload-failed', severity: 'warning', summary: 's', evidence: Array.from({ length: 12 }, (_, i) => `line-${i} ${'x'.repeat(i === 0 ? 2000 : 10)}`), remediation: 'r' }],
+    });
+    const html = renderStatusPage(st);
+    expect(html).toContain('line-7');
+    expect(html).not.toContain('line-8');
+    expect(html).toContain('… and 4 more lines of evidence');
+    expect(html).not.toContain('x'.repeat(700));
+    expect(html).toContain(`line-0 ${'x'.repeat(593)}…`);
+  });
+
   it('renders before the first evaluation without failing', () => {
     const html = renderStatusPage(
       demoStatus({ events: null, findings: [], config: { report: null, lastReloadAt: null, reloads: { success: 0, failure: 0 }, lastError: 'not yet' }, ready: { ok: false, reason: 'starting' } }),
