@@ -6,7 +6,7 @@
  *   anything else                -> plain text lines (see text-parser.ts)
  * Input is streamed; memory stays bounded whatever the file size.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -51,18 +51,52 @@ export function createParser(format: JournalFormat, sink: JournalSink, opts: Par
   return createTextParser(sink, { ...opts, clock: opts.clock ?? Date.now });
 }
 
+const CHUNK = 1024 * 1024;
+/** yield to the event loop after this many bytes of synchronous reading */
+const YIELD_EVERY = 32 * 1024 * 1024;
+
+/**
+ * The chunks of the input. A regular file is read with synchronous 1 MiB reads (no thread-pool
+ * round trip per chunk: about a third of the time of a read stream on a cached file), yielding to
+ * the event loop every 32 MiB; stdin, pipes and FIFOs are read as a stream.
+ */
+async function* chunksOf(pathOrDash: string, stdin: Readable | undefined): AsyncGenerator<Buffer> {
+  if (pathOrDash === '-') {
+    for await (const chunk of stdin ?? process.stdin) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    return;
+  }
+  const fd = openSync(pathOrDash, 'r');
+  try {
+    if (!fstatSync(fd).isFile()) {
+      for await (const chunk of createReadStream('', { fd, autoClose: false, highWaterMark: CHUNK })) yield chunk as Buffer;
+      return;
+    }
+    let sinceYield = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) return;
+      yield n === CHUNK ? buf : buf.subarray(0, n);
+      sinceYield += n;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Read a whole journal file (or stdin for '-') into the sink. Throws UserError when the file cannot be read. */
 export async function readJournalFile(pathOrDash: string, sink: JournalSink, opts: ReadFileOptions = {}): Promise<ReadResult> {
   const label = pathOrDash === '-' ? 'standard input' : pathOrDash;
-  const stream: Readable =
-    pathOrDash === '-' ? (opts.stdin ?? process.stdin) : createReadStream(pathOrDash, { highWaterMark: 256 * 1024 });
   let parser: StreamParser | null = opts.format ? createParser(opts.format, sink, opts) : null;
   let head: Buffer[] = [];
   let headLen = 0;
   let format: JournalFormat | null = opts.format ?? null;
   try {
-    for await (const chunk of stream) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    for await (const buf of chunksOf(pathOrDash, opts.stdin)) {
       if (parser !== null) {
         parser.push(buf);
         continue;
@@ -81,8 +115,10 @@ export async function readJournalFile(pathOrDash: string, sink: JournalSink, opt
       head = [];
     }
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new UserError(`cannot read journal ${label}: ${code ?? (err instanceof Error ? err.message : String(err))}`);
+    // I/O errors (errno codes) are the user's; anything else (a consumer bug) stays an internal error
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) throw new UserError(`cannot read journal ${label}: ${code}`);
+    throw err;
   }
   if (parser === null) {
     const joined = Buffer.concat(head, headLen);

@@ -56,6 +56,12 @@ describe('readJournalFile', () => {
     expect(await done).toMatchObject({ format: 'json', entries: 1 });
     await expect(readJournalFile(join(dir, 'missing'), collector())).rejects.toThrow(UserError);
     await expect(readJournalFile(join(dir, 'missing'), collector())).rejects.toThrow(/cannot read journal .*missing: ENOENT/);
+    await expect(readJournalFile(dir, collector())).rejects.toThrow(/cannot read journal .*: EISDIR/);
+    const consumerBug = collector();
+    consumerBug.entry = () => {
+      throw new TypeError('bug in the consumer');
+    };
+    await expect(readJournalFile(`${REF}/captures/real-incident/crio-1.31.0-restart.jsonl`, consumerBug)).rejects.toThrow(TypeError);
     const empty = join(dir, 'empty');
     writeFileSync(empty, '');
     expect(await readJournalFile(empty, collector())).toMatchObject({ entries: 0 });
