@@ -312,6 +312,11 @@ export function createCorrelator(opts: {
   const cor: Correlator = {
     thresholds: th,
     ingest(ev) {
+      const inForce = tl.inForce();
+      if (inForce) {
+        ev.defaultRuntime = inForce.name;
+        ev.defaultSource = inForce.source;
+      }
       switch (ev.kind) {
         case 'crio-start':
           tl.crioStart(ev.atMs, ev.version ?? null);
@@ -336,6 +341,9 @@ export function createCorrelator(opts: {
           return;
         case 'default-flag':
           if (ev.value) tl.flag(ev.atMs, ev.value);
+          return;
+        case 'default-builtin':
+          if (ev.value) tl.builtin(ev.atMs, ev.value);
           return;
         case 'config-set':
           if (ev.option === 'default_runtime' && ev.value) tl.set(ev.atMs, ev.value);

@@ -37,6 +37,8 @@ export interface DefaultTimeline {
   dump(atMs: number, defaultRuntime: string | undefined, handlers: string[]): void;
   /** D7 */
   flag(atMs: number, defaultRuntime: string): void;
+  /** D5 (debug): default_runtime unset, CRI-O uses its built-in default */
+  builtin(atMs: number, defaultRuntime: string): void;
   /** D10 default_runtime */
   set(atMs: number, defaultRuntime: string): void;
   /** the default in force for runtime operations now (runtime layer, else configured, else files) */
@@ -141,6 +143,17 @@ export function createDefaultTimeline(opts: { maxEntries?: number } = {}): Defau
       if (!name) return;
       layer = { name, source: 'journal: --default-runtime flag', atMs };
       configured = { ...layer };
+      push(atMs, name, layer.source);
+    },
+    builtin(atMs, name) {
+      if (phase === 'reloading') {
+        configured = { name, source: 'journal: built-in default (reload)', atMs };
+        push(atMs, name, `${configured.source} (configured only; the runtime layer keeps ${layer?.name ?? 'its default'} until CRI-O restarts)`);
+        return;
+      }
+      layer = { name, source: 'journal: built-in default (no default_runtime set)', atMs };
+      configured = { ...layer };
+      startPending = false;
       push(atMs, name, layer.source);
     },
     set(atMs, name) {

@@ -45,6 +45,7 @@ export type EventKind =
   | 'handler-ignored' //        D4
   | 'config-dump' //            D6
   | 'default-flag' //           D7
+  | 'default-builtin' //        D5 (debug): no default_runtime set, built-in default used
   | 'reload-watcher' //         D8 registered
   | 'reload-done' //            D8 completed
   | 'reload-failed' //          D8 failure
@@ -106,6 +107,10 @@ export interface Event {
   peer?: string;
   profile?: string;
   signal?: string;
+  /** stamped by the correlator: the default runtime in force (runtime layer) when the event happened */
+  defaultRuntime?: string;
+  /** where that default came from ("journal: startup config dump; files: … line 5") */
+  defaultSource?: string;
   /** true for records that duplicate another record of the same failure (B10 next to B11) */
   duplicate?: boolean;
   /** the message as logged (joined for multi-line kubelet records), truncated for evidence */

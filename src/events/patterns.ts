@@ -331,6 +331,11 @@ export const PATTERNS: readonly PatternRow[] = [
     extract: (m) => ({ handler: m[1]!, error: clip(m[2]!) }),
   },
   {
+    id: 'D5', source: 'crio', kind: 'default-builtin', prefilter: 'Defaulting to ', versions: 'all (debug level only)',
+    regex: /^Defaulting to "([^"]+)" as the runtime since default_runtime is not set$/,
+    extract: (m) => ({ value: m[1]! }),
+  },
+  {
     id: 'D6', source: 'crio', kind: 'config-dump', prefilter: 'Current CRI-O configuration:', versions: '>=1.32 at start; after every reload',
     regex: /^Current CRI-O configuration:\n([\s\S]*)$/,
     extract: (m) => {

@@ -240,3 +240,67 @@ describe('bounded state', () => {
     expect(p.stats().correlator.containers).toBeGreaterThan(1900);
   });
 });
+
+describe('event findings and counters', () => {
+  it('handler-missing-for-pods from a kubelet error, active while recent', () => {
+    const { cor, tl } = setup({ recentMs: 15 * MIN });
+    cor.ingest(mk('handler-missing', T0, { source: 'kubelet', handler: 'nvidia', reason: 'handler_missing', line: 'failed to find runtime handler nvidia from runtime list map[crun:0x1 runc:0x2]' }));
+    const f = eventFindings(cor, tl, T0 + MIN).find((x) => x.id === 'handler-missing-for-pods');
+    expect(f).toMatchObject({ severity: 'critical', summary: expect.stringContaining('"nvidia"') });
+    expect(f!.remediation).toContain('[crio.runtime.runtimes.nvidia]');
+    expect(eventFindings(cor, tl, T0 + 16 * MIN).some((x) => x.id === 'handler-missing-for-pods')).toBe(false);
+  });
+
+  it('reload-failed until a later successful reload or a restart', () => {
+    const { cor, tl } = setup();
+    cor.ingest(mk('reload-start', T0));
+    cor.ingest(mk('reload-failed', T0 + 1, { error: 'unable to reload runtimes: default_runtime set to "nvidia", but no runtime entry table' }));
+    expect(eventFindings(cor, tl, T0 + MIN).map((f) => f.id)).toEqual(['reload-failed']);
+    cor.ingest(mk('reload-start', T0 + 2 * MIN));
+    cor.ingest(mk('reload-done', T0 + 2 * MIN + 1));
+    expect(eventFindings(cor, tl, T0 + 3 * MIN)).toEqual([]);
+  });
+
+  it('apparmor-signal-denied only for signals from runc/crun; every denial is counted by operation and comm', () => {
+    const seen: string[] = [];
+    const sink: EventCounters = {
+      killFailure: () => undefined,
+      stopRpcFailure: () => undefined,
+      execPermissionDenied: () => undefined,
+      apparmorDenial: (op, comm) => void seen.push(`${op}/${comm}`),
+    };
+    const { cor, tl } = setup({}, {}, sink);
+    cor.ingest(mk('apparmor-denied', T0, { source: 'kernel', operation: 'open', comm: 'nginx', profile: 'crio-default' }));
+    expect(eventFindings(cor, tl, T0)).toEqual([]);
+    cor.ingest(mk('apparmor-denied', T0 + 1, { source: 'kernel', operation: 'signal', comm: 'runc', peer: 'runc', signal: 'kill' }));
+    expect(eventFindings(cor, tl, T0 + 2).map((f) => f.id)).toEqual(['apparmor-signal-denied']);
+    expect(seen).toEqual(['open/nginx', 'signal/runc']);
+  });
+
+  it('stamps every event with the default in force and feeds bounded counters (sample journal)', async () => {
+    const { readJournalFile } = await import('../../src/journal/file-source.js');
+    const { SAMPLE_JOURNAL } = await import('./sample.js');
+    const calls: string[] = [];
+    const sink: EventCounters = {
+      killFailure: (r, rt, d) => void calls.push(`kill ${r} ${rt} ${d}`),
+      stopRpcFailure: (rpc, d) => void calls.push(`rpc ${rpc} ${d}`),
+      execPermissionDenied: (d) => void calls.push(`exec ${d}`),
+      apparmorDenial: (o, c) => void calls.push(`aa ${o} ${c}`),
+    };
+    const stamped: Event[] = [];
+    const p = createEventPipeline({ clock: () => T0, config: null, counters: sink, onEvent: (e) => void stamped.push(e) });
+    await readJournalFile(SAMPLE_JOURNAL, { entry: (e) => p.ingest(e), skip: () => undefined });
+    const count = (s: string) => calls.filter((c) => c === s).length;
+    expect(count('kill permission_denied nvidia-container-runtime nvidia')).toBe(10);
+    expect(count('rpc StopContainer nvidia')).toBe(2);
+    expect(count('rpc StopPodSandbox nvidia')).toBe(1);
+    expect(count('rpc KillContainer nvidia')).toBe(2); // B11 69 and 77; the B10 duplicate (68) is not counted
+    expect(count('rpc KillPodSandbox nvidia')).toBe(1);
+    expect(count('exec nvidia')).toBe(4);
+    expect(calls).toHaveLength(20);
+    const kill = stamped.find((e) => e.kind === 'kill-failed')!;
+    expect(kill).toMatchObject({ defaultRuntime: 'nvidia', defaultSource: 'journal: startup config dump' });
+    // before the startup dump nothing is known
+    expect(stamped[0]!.defaultRuntime).toBeUndefined();
+  });
+});

@@ -222,6 +222,11 @@ const EX: Record<string, Example> = {
     lines: [crio('warning', `"Runtime handler \\"nvidia\\" is being ignored due to: invalid runtime_path for runtime 'nvidia': stat /usr/bin/nvidia-container-runtime: no such file or directory"`)],
     expect: { kind: 'handler-ignored', handler: 'nvidia' },
   },
+  D5: {
+    source: 'crio',
+    lines: [crio('debug', '"Defaulting to \\"crun\\" as the runtime since default_runtime is not set"', 'file="config/config.go:1220"')],
+    expect: { kind: 'default-builtin', value: 'crun', level: 'debug' },
+  },
   D6: {
     source: 'crio',
     lines: [
@@ -472,6 +477,17 @@ describe('confounders and traps (log-formats.md §11)', () => {
     const c = createClassifier();
     expect(c.classify(entry('kubelet', `E1128 10:00:00.000000    2211 remote_runtime.go:1] "KillContainer from runtime service failed" containerID="${CID}"`))).toBeNull();
     expect(c.classify(entry('crio', crio('info', '"Using default runtime handler nvidia"')))).toBeNull();
+  });
+
+  it('the single-line ExecSync form (no newline in the error) is one record too', () => {
+    const c = createClassifier();
+    const ev = c.classify(
+      entry(
+        'kubelet',
+        `E1202 13:06:06.257580   17325 remote_runtime.go:734] "ExecSync cmd from runtime service failed" err="rpc error: code = Unknown desc = command error: EOF, stdout: , stderr: , exit code -1" containerID="${CID}" cmd=[cat /tmp/healthy]`,
+      ),
+    );
+    expect(ev).toMatchObject({ kind: 'exec-failed', pattern: 'C1', containerId: CID, reason: 'other', option: '[cat /tmp/healthy]' });
   });
 
   it('klog Probe errored verdicts are classified apart from exec attempts', () => {
