@@ -21,7 +21,7 @@ import { describeKind, normalizeHostPath } from './host-file-view.js';
 import { isNvidiaHandler, lookPath } from './nvidia.js';
 import { CRIO_SCHEMA, checkLeaf, goTypeName, isTable, tomlTypeName, type Schema } from './schema.js';
 import { keyPath, lineOf, scanKeyLines } from './toml-lines.js';
-import { handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
+import { compareVersions, handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
 import { computeFindings } from './findings.js';
 import { mergeFindings } from '../findings/catalogue.js';
 
@@ -282,15 +282,22 @@ export function strayReason(view: FileView, dir: string, path: string): string |
   return reasons.length ? reasons.join(', ') : null;
 }
 
-function parseRuntimesFlag(entries: string[], flag: string): { ok: true; handlers: [string, Record<string, unknown>][] } | { ok: false; error: string } {
+/**
+ * CRI-O's --runtimes / CONTAINER_RUNTIMES parsing (internal/criocli/criocli.go): a single value holding
+ * commas is split on them (StringSliceTrySplit); each entry has 3..6 fields (7 from 1.30, which adds
+ * container_min_memory); fewer or more is fatal: "wrong format" before 1.30, "invalid format" from 1.30.
+ */
+function parseRuntimesFlag(values: string[], rules: VersionRules): { ok: true; handlers: [string, Record<string, unknown>][] } | { ok: false; error: string } {
+  const newer = rules.version === null || compareVersions(rules.version, { major: 1, minor: 30, patch: 0 }) >= 0;
+  const entries = values.length === 1 && (values[0] as string).includes(',') ? (values[0] as string).split(',').map((x) => x.trim()) : values;
   const out: [string, Record<string, unknown>][] = [];
   for (const r of entries) {
     const f = r.split(':');
-    if (f.length < 3 || f.length > 7 || (f[0] ?? '') === '') return { ok: false, error: `wrong format for ${flag}: "${r}"` };
+    if (f.length < 3 || f.length > (newer ? 7 : 6)) return { ok: false, error: `${newer ? 'invalid' : 'wrong'} format for --runtimes: ${JSON.stringify(r)}` };
     const fields: Record<string, unknown> = { runtime_path: f[1], runtime_root: f[2], runtime_type: f[3] ?? 'oci' };
-    if (f.length >= 5) fields.privileged_without_host_devices = f[4] === 'true';
-    if (f.length >= 6 && f[5]) fields.runtime_config_path = f[5];
-    if (f.length >= 7 && f[6]) fields.container_min_memory = f[6];
+    fields.privileged_without_host_devices = f[4] === 'true';
+    if (f.length >= 6) fields.runtime_config_path = f[5];
+    if (f.length >= 7) fields.container_min_memory = f[6];
     out.push([f[0] as string, fields]);
   }
   return { ok: true, handlers: out };
@@ -465,8 +472,9 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
     if (st === null) {
       files.push({ path: mainPath, status: 'missing' });
       if (mainExplicit) {
+        // criocli mergeConfigFiles: "update config from file: " + UpdateFromFile's "update config from drop-in file: " (1.31+); bare before
         const inner = `open ${mainPath}: no such file or directory`;
-        const message = rules.wrapsErrors ? `get and merge config from context: update config from file: ${inner}` : `update config from file: ${inner}`;
+        const message = rules.wrapsErrors ? `get and merge config from context: update config from file: update config from drop-in file: ${inner}` : inner;
         fatal = { kind: 'missing-main', message, path: mainPath, line: null, column: null, detail: inner };
         (files[files.length - 1] as FileReport).error = message;
       }
@@ -580,13 +588,14 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
     if (cliDefault) current = { name: cliDefault.value, source: { flag: cliDefault.flag } };
     let rtEntries: string[] | null = null;
     let rtFlag = '--runtimes';
-    if (inputs.runtimes !== undefined && inputs.runtimes.length > 0) rtEntries = inputs.runtimes.flatMap((r) => r.split(','));
+    if (inputs.runtimes !== undefined && inputs.runtimes.length > 0) rtEntries = inputs.runtimes;
     else if (env.CONTAINER_RUNTIMES !== undefined) {
+      // urfave/cli splits a slice flag's environment value on commas
       rtEntries = env.CONTAINER_RUNTIMES.split(',');
       rtFlag = 'CONTAINER_RUNTIMES';
     }
     if (rtEntries) {
-      const parsed = parseRuntimesFlag(rtEntries.filter((r) => r !== ''), '--runtimes');
+      const parsed = parseRuntimesFlag(rtEntries, rules);
       if (!parsed.ok) {
         fatal = { kind: 'flag', message: parsed.error, path: null, line: null, column: null, detail: parsed.error };
       } else {

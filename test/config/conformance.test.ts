@@ -249,7 +249,7 @@ describe('crio-config.md §15 conformance', () => {
 
   it('#33 a missing main file set by CONTAINER_CONFIG (env counts as set) is fatal', () => {
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10 }), { crioVersion: '1.36.0', env: { CONTAINER_CONFIG: '/etc/crio/custom.conf' } });
-    expect(r.startError).toMatch(/^get and merge config from context: update config from file: /);
+    expect(r.startError).toBe('get and merge config from context: update config from file: update config from drop-in file: open /etc/crio/custom.conf: no such file or directory');
     expect(r.startError).toContain('/etc/crio/custom.conf');
     expect(r.effective).toBeNull();
   });
@@ -299,7 +299,13 @@ describe('crio-config.md §15 conformance', () => {
     expect(summary(r)).toEqual({ default: 'crun', runtimes: ['crun', 'nvidia', 'runc'], error: null });
     expect(r.effective?.runtimes.nvidia).toMatchObject({ runtimePath: '/usr/bin/nvidia-container-runtime', runtimeRoot: '/run/runc', runtimeType: 'oci', source: { flag: '--runtimes' } });
     const bad = check(makeTree({}), { crioVersion: '1.36.0', env: { CONTAINER_RUNTIMES: 'justaname' } });
-    expect(bad.startError).toBe('wrong format for --runtimes: "justaname"');
+    expect(bad.startError).toBe('invalid format for --runtimes: "justaname"');
+    // before 1.30: 6 fields at most and the older wording
+    const old = check(makeTree({}), { crioVersion: '1.29.0', runtimes: ['x:/usr/bin/crun:/run/crun:oci:false::12MiB'] });
+    expect(old.startError).toBe('wrong format for --runtimes: "x:/usr/bin/crun:/run/crun:oci:false::12MiB"');
+    // one value with commas is split, like CRI-O's StringSliceTrySplit
+    const two = check(makeTree({}), { crioVersion: '1.36.0', runtimes: ['a:/usr/bin/crun:/run/crun, b:/usr/bin/runc:/run/runc'] });
+    expect(Object.keys(two.effective?.runtimes ?? {})).toEqual(['a', 'b', 'crun']);
   });
 
   it('#40 a missing default runtime binary stops CRI-O at start', () => {
