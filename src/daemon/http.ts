@@ -253,9 +253,14 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       return;
     }
     auth.verify(req.headers.authorization).then(
-      (user) => {
-        if (user) return route(req, res);
-        log('debug', 'basic auth rejected', { url: req.url, remote: req.socket.remoteAddress });
+      (r) => {
+        if (r.ok) return route(req, res);
+        if (r.reason === 'busy') {
+          log('warn', 'basic auth: too many password checks queued', { remote: req.socket.remoteAddress });
+          plain(res, 429, 'too many authentication attempts; retry later\n', { 'Retry-After': '1' });
+          return;
+        }
+        log('debug', 'basic auth rejected', { url: req.url, remote: req.socket.remoteAddress, reason: r.reason });
         plain(res, 401, 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="crio-sentinel", charset="UTF-8"' });
       },
       (err: unknown) => {

@@ -56,6 +56,8 @@ const TLS_VERSIONS: Record<string, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TL
 const CLIENT_AUTH: readonly ClientAuthType[] = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
 /** the headers exporter-toolkit accepts in http_server_config.headers */
 const ALLOWED_HEADERS = ['Strict-Transport-Security', 'X-Content-Type-Options', 'X-Frame-Options', 'X-XSS-Protection', 'Content-Security-Policy'];
+/** headers whose values exporter-toolkit restricts */
+const HEADER_VALUES: Record<string, string[]> = { 'X-Content-Type-Options': ['nosniff'], 'X-Frame-Options': ['deny', 'sameorigin'] };
 const UNSUPPORTED: Record<string, string> = {
   cipher_suites: 'Go cipher suite names are not mapped; Node.js uses its default TLS 1.2/1.3 suites',
   curve_preferences: 'curve preferences are not supported',
@@ -187,6 +189,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
               if (!canonical) fail(`header "${h}" is not allowed (allowed: ${ALLOWED_HEADERS.join(', ')})`, hp);
               const val = str(hv, h, hp);
               if (/[\r\n]/.test(val)) fail(`header "${h}" contains a line break`, hv ?? hp);
+              const allowed = HEADER_VALUES[canonical!];
+              if (allowed && !allowed.includes(val)) fail(`header "${canonical}" must be one of ${allowed.join(', ')}, not "${val}"`, hv ?? hp);
               out.headers[canonical!] = val;
             }
           } else {
@@ -275,9 +279,13 @@ export function clientCertAccepted(mode: ClientAuthType, peer: { presented: bool
   }
 }
 
+export type AuthResult =
+  | { ok: true; user: string }
+  /** missing: no or malformed credentials; invalid: wrong user or password; busy: too many checks queued */
+  | { ok: false; reason: 'missing' | 'invalid' | 'busy' };
+
 export interface BasicAuth {
-  /** The authenticated user for an Authorization header value, or null. */
-  verify(authorization: string | undefined): Promise<string | null>;
+  verify(authorization: string | undefined): Promise<AuthResult>;
 }
 
 /** Parse `Basic base64(user:password)`; null when malformed. */
@@ -292,40 +300,76 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
 }
 
 /**
- * Basic auth against bcrypt hashes. bcrypt is deliberately slow (tens of ms per check), so
- * successful verifications are cached for `ttlMs` keyed by a SHA-256 of user, hash and password
- * (exporter-toolkit does the same); failures are never cached. Unknown users are checked against
- * a dummy hash so that response time does not reveal which users exist.
+ * Basic auth against bcrypt hashes. bcrypt is deliberately slow (about 90 ms at cost 10 in
+ * bcryptjs), so:
+ * - successful verifications are cached for `ttlMs`, keyed by a SHA-256 of user, hash and password
+ *   (exporter-toolkit caches by user, hash and password too); failures are not cached;
+ * - at most `maxConcurrent` bcrypt checks run at once (exporter-toolkit runs one at a time), and at
+ *   most `maxQueued` wait; further requests get 'busy' instead of piling up CPU work and memory;
+ * - unknown users are checked against a dummy hash so that response time does not reveal which
+ *   users exist.
  */
 export function createBasicAuth(
   users: Record<string, string>,
-  deps: { now?: Clock; ttlMs?: number; maxEntries?: number } = {},
+  deps: { now?: Clock; ttlMs?: number; maxEntries?: number; maxConcurrent?: number; maxQueued?: number } = {},
 ): BasicAuth {
   const now = deps.now ?? Date.now;
   const ttlMs = deps.ttlMs ?? 60_000;
   const maxEntries = deps.maxEntries ?? 256;
+  const maxConcurrent = deps.maxConcurrent ?? 1;
+  const maxQueued = deps.maxQueued ?? 32;
   const cache = new Map<string, { user: string; expires: number; digest: Buffer }>();
   // a valid hash of a forgotten random string at cost 10: comparing against it costs what a real check costs
   const dummy = '$2b$10$/wpHxvjATyW8PtUAHgUKf.qpopGKdrCzERVHD6bGypR8vLy.ZlpR2';
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  /** Take a bcrypt slot: true at once or after waiting, false when the queue is full. */
+  const acquire = (): Promise<boolean> | boolean => {
+    if (running < maxConcurrent) {
+      running++;
+      return true;
+    }
+    if (waiting.length >= maxQueued) return false;
+    return new Promise<boolean>((resolve) => waiting.push(() => resolve(true)));
+  };
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next(); // the slot passes to the next waiter
+    else running--;
+  };
+  const cached = (key: string, digest: Buffer): string | null => {
+    const hit = cache.get(key);
+    if (!hit) return null;
+    if (hit.expires > now() && timingSafeEqual(hit.digest, digest)) return hit.user;
+    cache.delete(key);
+    return null;
+  };
   return {
     async verify(authorization) {
       const cred = parseBasicAuthorization(authorization);
-      if (!cred) return null;
+      if (!cred) return { ok: false, reason: 'missing' };
       const hash = Object.prototype.hasOwnProperty.call(users, cred.user) ? users[cred.user] : undefined;
       const digest = createHash('sha256').update(cred.user).update('\0').update(hash ?? '').update('\0').update(cred.password).digest();
       const key = digest.toString('hex');
-      const hit = cache.get(key);
-      const t = now();
-      if (hit && hit.expires > t && timingSafeEqual(hit.digest, digest)) return hit.user;
-      if (hit) cache.delete(key);
-      const ok = await bcrypt.compare(cred.password, hash ?? dummy);
-      if (!ok || hash === undefined) return null;
+      const hit = cached(key, digest);
+      if (hit !== null) return { ok: true, user: hit };
+      if (!(await acquire())) return { ok: false, reason: 'busy' };
+      let ok: boolean;
+      try {
+        // a request queued behind the same credentials finds them cached now
+        const late = cached(key, digest);
+        if (late !== null) return { ok: true, user: late };
+        ok = await bcrypt.compare(cred.password, hash ?? dummy);
+      } finally {
+        release();
+      }
+      if (!ok || hash === undefined) return { ok: false, reason: 'invalid' };
       if (cache.size >= maxEntries) {
         const oldest = cache.keys().next().value;
         if (oldest !== undefined) cache.delete(oldest);
       }
-      cache.set(key, { user: cred.user, expires: t + ttlMs, digest });
-      return cred.user;
+      cache.set(key, { user: cred.user, expires: now() + ttlMs, digest });
+      return { ok: true, user: cred.user };
     },
   };
 }

@@ -87,6 +87,7 @@ describe('parseWebConfig', () => {
     expect(err('basic_auth_users:\n  a: x\n  a: y\n')).toMatch(new RegExp(`^web config ${FILE} line 3: `));
     expect(err('tls_server_config: [\n')).toMatch(new RegExp(`^web config ${FILE} line \\d+: `));
     expect(err('http_server_config:\n  http2: maybe\n')).toMatch(/line 2: http2 must be true or false/);
+    expect(err('http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n')).toMatch(/line 3: header "X-Frame-Options" must be one of deny, sameorigin, not "allow-from x"/);
   });
 
   it('builds node:https options and maps the client auth modes', () => {
@@ -128,7 +129,18 @@ describe('parseWebConfig', () => {
 });
 
 describe('basic auth', () => {
+  const OK = { ok: true, user: 'alice' };
+  const INVALID = { ok: false, reason: 'invalid' };
   const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+  it('runs one bcrypt check at a time and answers busy when too many wait', async () => {
+    const auth = createBasicAuth({ alice: bcrypt.hashSync('pw', 4) }, { maxConcurrent: 1, maxQueued: 2 });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => auth.verify(basic('alice', `wrong-${i}`))));
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['invalid', 'invalid', 'invalid', 'busy', 'busy', 'busy']);
+    // the slots are released: later checks run again, and queued identical credentials hit the cache
+    const same = await Promise.all([auth.verify(basic('alice', 'pw')), auth.verify(basic('alice', 'pw')), auth.verify(basic('alice', 'pw'))]);
+    expect(same).toEqual([OK, OK, OK]);
+  });
 
   it('parses Authorization headers', () => {
     expect(parseBasicAuthorization(basic('a', 'b:c'))).toEqual({ user: 'a', password: 'b:c' });
@@ -151,20 +163,20 @@ describe('basic auth', () => {
     }) as typeof bcrypt.compare;
     try {
       const auth = createBasicAuth(users, { now: () => now, ttlMs: 60_000 });
-      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
-      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
+      expect(await auth.verify(basic('alice', 'pw'))).toEqual(OK);
+      expect(await auth.verify(basic('alice', 'pw'))).toEqual(OK);
       expect(compares).toBe(1);
-      expect(await auth.verify(basic('alice', 'nope'))).toBeNull();
-      expect(await auth.verify(basic('alice', 'nope'))).toBeNull();
+      expect(await auth.verify(basic('alice', 'nope'))).toEqual(INVALID);
+      expect(await auth.verify(basic('alice', 'nope'))).toEqual(INVALID);
       expect(compares).toBe(3);
       // unknown users still cost one bcrypt comparison (no user enumeration by timing)
-      expect(await auth.verify(basic('mallory', 'pw'))).toBeNull();
+      expect(await auth.verify(basic('mallory', 'pw'))).toEqual(INVALID);
       expect(compares).toBe(4);
-      expect(await auth.verify(basic('__proto__', 'pw'))).toBeNull();
+      expect(await auth.verify(basic('__proto__', 'pw'))).toEqual(INVALID);
       now += 60_001;
-      expect(await auth.verify(basic('alice', 'pw'))).toBe('alice');
+      expect(await auth.verify(basic('alice', 'pw'))).toEqual(OK);
       expect(compares).toBe(6);
-      expect(await auth.verify(undefined)).toBeNull();
+      expect(await auth.verify(undefined)).toEqual({ ok: false, reason: 'missing' });
     } finally {
       (bcrypt as { compare: typeof bcrypt.compare }).compare = realCompare;
     }
