@@ -209,6 +209,26 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
     }
   }, 90_000);
 
+  it('the AppArmor-denied kills of the demo incident page as CrioSentinelStopFailuresUnderNvidiaDefault', async () => {
+    const alerts = await waitFor(
+      'CrioSentinelStopFailuresUnderNvidiaDefault in Alertmanager',
+      async () => {
+        const a = firing(await amAlerts(), 'CrioSentinelStopFailuresUnderNvidiaDefault');
+        return a.length > 0 ? a : undefined;
+      },
+      60_000,
+      context,
+    );
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.labels).toEqual({
+      alertname: 'CrioSentinelStopFailuresUnderNvidiaDefault',
+      severity: 'critical',
+      job: JOB,
+      instance: daemonInstance,
+      node: NODE_NAME,
+    });
+  }, 70_000);
+
   it('every dashboard query executes against this Prometheus, and the key panels return data', async () => {
     const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'dashboards/crio-sentinel.json'), 'utf8')) as Dashboard;
     const vars = { job: JOB, instance: daemonInstance.replace(/\./g, '\\\\.'), node: NODE_NAME };
@@ -234,7 +254,7 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
     expect(rows('Nodes and crio-sentinel versions/A')[0]?.metric.node).toBe(NODE_NAME);
   }, 60_000);
 
-  it('rewriting the demo drop-in to the fixed form resolves the config alert', async () => {
+  it('rewriting the demo drop-in to the fixed form resolves the config alert and raises the pending change', async () => {
     // find the drop-in that makes nvidia the default, in the package copy's demo node
     const etc = path.join(pkg, 'examples/nodes/nvidia-default/etc/crio');
     const files = (fs.readdirSync(etc, { recursive: true }) as string[]).map((f) => path.join(etc, f)).filter((f) => fs.statSync(f).isFile());
@@ -264,5 +284,19 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
     expect(isNvidia.data.result[0]?.value?.[1]).toBe('0');
     const info = await promQuery(`crio_sentinel_default_runtime_info{job="${JOB}"}`);
     expect(info.data.result[0]?.metric.runtime_path ?? '').not.toMatch(/nvidia/);
+
+    // the running CRI-O still has the NVIDIA default until it restarts: the files now differ from it
+    // (pending change), and the stop failures it keeps producing still page
+    const after = await waitFor(
+      'CrioSentinelPendingRuntimeChange in Alertmanager',
+      async () => {
+        const a = await amAlerts();
+        return firing(a, 'CrioSentinelPendingRuntimeChange').length > 0 ? a : undefined;
+      },
+      30_000,
+      context,
+    );
+    expect(firing(after, 'CrioSentinelPendingRuntimeChange')[0]!.labels).toMatchObject({ severity: 'warning', node: NODE_NAME, instance: daemonInstance });
+    expect(firing(after, 'CrioSentinelStopFailuresUnderNvidiaDefault')).toHaveLength(1);
   }, 60_000);
 });
