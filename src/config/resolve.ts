@@ -307,8 +307,12 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
+/** RuntimeHandler.Validate (pkg/config/config.go): type, then path (PATH lookup when empty), vm shim name, config path. */
 function validateHandler(view: FileView, name: string, fields: Record<string, unknown>, path: string[]): { error: string | null; resolved: string | null } {
+  const type = str(fields.runtime_type);
   const runtimePath = str(fields.runtime_path);
+  const lookup = (): string | null => (runtimePath === '' ? lookPath(view, name, path) : runtimePath);
+  if (!['', 'oci', 'vm', 'pod'].includes(type)) return { error: `invalid \`runtime_type\` "${type}" for runtime "${name}"`, resolved: lookup() };
   let resolved: string | null;
   if (runtimePath === '') {
     resolved = lookPath(view, name, path);
@@ -319,15 +323,14 @@ function validateHandler(view: FileView, name: string, fields: Record<string, un
       return { error: `invalid runtime_path for runtime '${name}': stat ${runtimePath}: no such file or directory`, resolved: null };
     }
   }
-  const type = str(fields.runtime_type);
-  if (!['', 'oci', 'vm', 'pod'].includes(type)) return { error: `invalid \`runtime_type\` "${type}" for runtime "${name}"`, resolved };
-  if (str(fields.runtime_config_path) !== '' && type !== 'vm') {
-    return { error: `runtime_config_path can only be used with the 'vm' runtime type`, resolved };
+  if (type === 'vm' && !/^containerd-shim-[a-zA-Z0-9\-+]+$/.test(resolved.slice(resolved.lastIndexOf('/') + 1))) {
+    return { error: `invalid runtime_path for runtime '${name}': containerd binary naming pattern is not followed`, resolved };
   }
-  if (type === 'vm') {
-    const base = resolved.slice(resolved.lastIndexOf('/') + 1);
-    if (!/^containerd-shim-[a-zA-Z0-9\-+]+$/.test(base)) {
-      return { error: `invalid runtime_path for runtime '${name}': "${base}" is not a valid containerd shim name`, resolved };
+  const configPath = str(fields.runtime_config_path);
+  if (configPath !== '') {
+    if (type !== 'vm') return { error: `runtime_config_path can only be used with the 'vm' runtime type`, resolved };
+    if (safe(() => view.stat(configPath), null) === null) {
+      return { error: `invalid runtime_config_path for runtime '${name}': stat ${configPath}: no such file or directory`, resolved };
     }
   }
   return { error: null, resolved };

@@ -342,10 +342,18 @@ describe('crio-config.md §15 conformance', () => {
     expect(r2.startError).toBe('runtime validation: invalid `runtime_type` "kata" for runtime "x"');
   });
 
-  it('#44 runtime_config_path is only valid with runtime_type vm', () => {
+  it('#44 runtime_config_path is only valid with runtime_type vm (and vm needs a containerd-shim-* binary)', () => {
     const x = '[crio.runtime.runtimes.x]\nruntime_path="/usr/bin/crun"\nruntime_type="oci"\nruntime_config_path="/etc/x.toml"\n';
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: x }), { crioVersion: '1.36.0', defaultRuntime: 'x' });
     expect(r.startError).toBe("runtime validation: runtime_config_path can only be used with the 'vm' runtime type");
+    // vm: the binary must be named containerd-shim-*, and runtime_config_path must exist
+    const vm = (p: string, cfg: string) => `[crio.runtime.runtimes.kata]\nruntime_path="${p}"\nruntime_type="vm"\nruntime_config_path="${cfg}"\n`;
+    const t = makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: vm('/usr/bin/kata', '/etc/kata.toml'), '/usr/bin/kata': 'x', '/usr/bin/containerd-shim-kata-v2': 'x' });
+    expect(check(t, { crioVersion: '1.36.0', defaultRuntime: 'kata' }).startError).toBe("runtime validation: invalid runtime_path for runtime 'kata': containerd binary naming pattern is not followed");
+    t.add(`${D}/60.conf`, vm('/usr/bin/containerd-shim-kata-v2', '/etc/kata.toml'));
+    expect(check(t, { crioVersion: '1.36.0', defaultRuntime: 'kata' }).startError).toBe("runtime validation: invalid runtime_config_path for runtime 'kata': stat /etc/kata.toml: no such file or directory");
+    t.add('/etc/kata.toml', '');
+    expect(check(t, { crioVersion: '1.36.0', defaultRuntime: 'kata' }).crioWouldStart).toBe(true);
   });
 
   it('#45 inherit_default_runtime (1.33+) copies path, type and root from the default', () => {
