@@ -131,6 +131,18 @@ function plain(res: http.ServerResponse, status: number, text: string, headers: 
   res.end(res.req?.method === 'HEAD' ? undefined : text);
 }
 
+/** node:https with the web config's TLS material; a bad certificate or key is a one-line UserError. */
+function createTlsServer(web: WebConfig, common: https.ServerOptions, limits: HttpLimits, handle: http.RequestListener): https.Server {
+  const t = web.tls!;
+  const options = tlsServerOptions(t);
+  try {
+    return https.createServer({ ...common, ...options, handshakeTimeout: limits.handshakeTimeoutMs }, handle);
+  } catch (err) {
+    const files = [t.certFile ?? 'cert', t.keyFile ?? 'key', ...(t.clientCaFile ? [t.clientCaFile] : [])].join(', ');
+    throw new UserError(`web config ${web.file}: unusable TLS certificate/key (${files}): ${(err as Error).message}`);
+  }
+}
+
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const { log, registry } = deps;
@@ -277,9 +289,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
   };
-  const server: http.Server = web?.tls
-    ? https.createServer({ ...common, ...tlsServerOptions(web.tls), handshakeTimeout: limits.handshakeTimeoutMs }, handle)
-    : http.createServer(common, handle);
+  const server: http.Server = web?.tls ? createTlsServer(web, common, limits, handle) : http.createServer(common, handle);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
   if (web?.tls) {
@@ -324,7 +334,12 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         if (layer(current.tls.clientAuth) !== layer(next.tls.clientAuth)) {
           throw new UserError(`web config ${next.file}: changing client_auth_type from ${current.tls.clientAuth} to ${next.tls.clientAuth} needs a restart`);
         }
-        (server as https.Server).setSecureContext(tlsServerOptions(next.tls));
+        const options = tlsServerOptions(next.tls);
+        try {
+          (server as https.Server).setSecureContext(options);
+        } catch (err) {
+          throw new UserError(`web config ${next.file}: unusable TLS certificate/key: ${(err as Error).message}`);
+        }
       }
       gate = gateFor(next);
       current = next;

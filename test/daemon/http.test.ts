@@ -338,6 +338,18 @@ describe('TLS and basic auth with a real client', () => {
     expect(await getWith(cert2, basic('new-pw'))).toBe(200);
   });
 
+  it('names the files when the certificate or key is unusable', () => {
+    fs.writeFileSync(path.join(dir, 'garbage.pem'), 'not a certificate\n');
+    const file = path.join(dir, 'web-bad.yml');
+    const webConfig = parseWebConfig('tls_server_config:\n  cert_file: garbage.pem\n  key_file: garbage.pem\n', file);
+    const metrics = createMetrics({ status: () => demoStatus(), processMetrics: false });
+    expect(() => createHttpServer({ status: () => demoStatus(), registry: metrics.registry, webConfig, log })).toThrow(
+      new RegExp(`^web config ${file}: unusable TLS certificate/key \\(${dir}/garbage.pem, ${dir}/garbage.pem\\): `),
+    );
+    const missing = parseWebConfig('tls_server_config:\n  cert_file: nope.pem\n  key_file: nope.pem\n', file);
+    expect(() => createHttpServer({ status: () => demoStatus(), registry: metrics.registry, webConfig: missing, log })).toThrow(/cannot read cert_file .*nope\.pem: ENOENT/);
+  });
+
   it('is scraped by a real Prometheus over TLS with basic auth', async () => {
     const prometheus = needBinary('prometheus', 'prometheus');
     if (!prometheus) return;
