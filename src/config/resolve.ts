@@ -640,6 +640,11 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
           if (defFields[k] !== undefined) fields[k] = defFields[k];
           else delete fields[k];
         }
+        // an empty inherited path means the default's binary on PATH (ValidateRuntimes)
+        if (!str(fields.runtime_path) && defName) {
+          const exe = lookPath(view, defName, path);
+          if (exe) fields.runtime_path = exe;
+        }
       }
       const v = defaultRuntime ? validateHandler(view, name, fields, path) : { error: null, resolved: str(fields.runtime_path) ? str(fields.runtime_path) : lookPath(view, name, path) };
       const runtimePath = str(fields.runtime_path) || v.resolved || '';

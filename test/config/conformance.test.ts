@@ -359,6 +359,9 @@ describe('crio-config.md §15 conformance', () => {
   it('#45 inherit_default_runtime (1.33+) copies path, type and root from the default', () => {
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/99.conf`]: '[crio.runtime.runtimes.nvidia]\ninherit_default_runtime=true\n' }), { crioVersion: '1.36.0' });
     expect(r.effective?.runtimes.nvidia).toMatchObject({ runtimePath: '/usr/libexec/crio/crun', runtimeRoot: '/run/crun' });
+    // inheriting from the built-in default (empty runtime_path) looks up the default's name on PATH
+    const b = check(makeTree({ [`${D}/99.conf`]: '[crio.runtime.runtimes.nvidia]\ninherit_default_runtime=true\n' }), { crioVersion: '1.36.0' });
+    expect(b.effective?.runtimes.nvidia).toMatchObject({ runtimePath: '/usr/bin/crun', runtimeRoot: '/run/crun' });
   });
 
   it('#46 inherit_default_runtime is ignored before 1.33: PATH lookup of "nvidia" fails and the handler is dropped', () => {
