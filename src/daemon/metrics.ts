@@ -19,6 +19,12 @@ export interface MetricsDeps {
   prefix?: string;
   /** collect the process metrics (cpu, memory, fds, event loop); default true */
   processMetrics?: boolean;
+  /**
+   * Sampling interval of the event-loop lag monitor, ms (default 100). prom-client's default of
+   * 10 ms wakes the process 100 times a second: measured 0.35% of a core while idle, against
+   * 0.06% at 100 ms. Blocks of 100 ms or more are still always seen.
+   */
+  eventLoopMonitoringPrecisionMs?: number;
 }
 
 export interface Metrics {
@@ -111,7 +117,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const n = (name: string): string => prefix + name;
   const registers = [registry];
   if (deps.processMetrics !== false) {
-    collectDefaultMetrics({ register: registry, prefix });
+    collectDefaultMetrics({ register: registry, prefix, eventLoopMonitoringPrecision: deps.eventLoopMonitoringPrecisionMs ?? 100 });
     // prom-client also exports three gauges named *_total (sums of nodejs_active_handles/requests/resources),
     // which `promtool check metrics` rejects ("non-counter metrics should not have _total suffix").
     for (const bad of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
