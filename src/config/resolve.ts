@@ -19,7 +19,7 @@ import {
 } from '../core/types.js';
 import { describeKind, normalizeHostPath } from './host-file-view.js';
 import { isNvidiaHandler, lookPath } from './nvidia.js';
-import { CRIO_SCHEMA, checkLeaf, goTypeName, isTable, tomlTypeName, type Schema } from './schema.js';
+import { CRIO_SCHEMA, checkLeaf, isTable, tomlTypeName, type Schema } from './schema.js';
 import { keyPath, lineOf, scanKeyLines } from './toml-lines.js';
 import { compareVersions, handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
 import { computeFindings } from './findings.js';
@@ -155,7 +155,35 @@ function firstInvalidUtf8Line(buf: Buffer): number | null {
 interface TypeProblem {
   parts: string[];
   value: unknown;
+  /** BurntSushi's destination word ("string", "boolean", "integer", "slice", "map"), or a Go struct type for a table mismatch */
   dest: string;
+  table: boolean;
+}
+
+/** BurntSushi/toml's names for the destination of a scalar/list/map mismatch (decode.go badtype calls). */
+function burntDest(t: KeyType): string {
+  return { string: 'string', boolean: 'boolean', integer: 'integer', 'string[]': 'slice', 'map<string>': 'map', table: 'struct' }[t];
+}
+
+/** Go type of the struct a CRI-O table decodes into (tomlConfig in pkg/config/config.go). */
+function structName(parts: string[]): string {
+  const names: Record<string, string> = {
+    crio: 'struct { config.RootConfig; … }',
+    'crio.api': 'struct { config.APIConfig }',
+    'crio.runtime': 'struct { config.RuntimeConfig }',
+    'crio.image': 'struct { config.ImageConfig }',
+    'crio.network': 'struct { config.NetworkConfig }',
+    'crio.metrics': 'struct { config.MetricsConfig }',
+    'crio.tracing': 'struct { config.TracingConfig }',
+    'crio.nri': 'struct { *nri.Config }',
+  };
+  return names[parts.join('.')] ?? 'struct';
+}
+
+function leafProblem(parts: string[], t: KeyType, v: unknown, bad: unknown): TypeProblem {
+  // an element of a list/map has the element's destination type
+  const element = (t === 'string[]' && Array.isArray(v)) || (t === 'map<string>' && isTable(v));
+  return { parts, value: bad, dest: element ? 'string' : burntDest(t), table: false };
 }
 
 function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[], handlerKeys: Record<string, KeyType>): TypeProblem | null {
@@ -165,23 +193,23 @@ function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[
     const parts = [...prefix, key];
     if (typeof s === 'string') {
       const r = checkLeaf(s, v);
-      if (r) return { parts, value: r.bad, dest: s === 'string[]' && Array.isArray(v) ? 'string' : s === 'map<string>' && isTable(v) ? 'string' : goTypeName(s) };
+      if (r) return leafProblem(parts, s, v, r.bad);
     } else if ('handlers' in s) {
-      if (!isTable(v)) return { parts, value: v, dest: 'map[string]*config.RuntimeHandler' };
+      if (!isTable(v)) return { parts, value: v, dest: 'map', table: false };
       for (const [name, h] of Object.entries(v)) {
-        if (!isTable(h)) return { parts: [...parts, name], value: h, dest: 'config.RuntimeHandler' };
+        if (!isTable(h)) return { parts: [...parts, name], value: h, dest: 'config.RuntimeHandler', table: true };
         for (const [hk, hv] of Object.entries(h)) {
           const t = handlerKeys[hk];
           if (t === undefined) continue;
           const r = checkLeaf(t, hv);
-          if (r) return { parts: [...parts, name, hk], value: r.bad, dest: (t === 'string[]' && Array.isArray(hv)) || (t === 'map<string>' && isTable(hv)) ? 'string' : goTypeName(t) };
+          if (r) return leafProblem([...parts, name, hk], t, hv, r.bad);
         }
       }
     } else if ('mapOfTables' in s) {
-      if (!isTable(v)) return { parts, value: v, dest: 'map' };
-      for (const [name, t] of Object.entries(v)) if (!isTable(t)) return { parts: [...parts, name], value: t, dest: 'struct' };
+      if (!isTable(v)) return { parts, value: v, dest: 'map', table: false };
+      for (const [name, t] of Object.entries(v)) if (!isTable(t)) return { parts: [...parts, name], value: t, dest: 'config.WorkloadConfig', table: true };
     } else {
-      if (!isTable(v)) return { parts, value: v, dest: 'struct' };
+      if (!isTable(v)) return { parts, value: v, dest: structName(parts), table: true };
       const inner = typeCheck(v, s as Schema, parts, handlerKeys);
       if (inner) return inner;
     }
@@ -430,10 +458,17 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
     if (problem) {
       const line = lineOf(lines, problem.parts);
       const key = problem.parts.join('.');
-      const have = tomlTypeName(problem.value);
+      // Go's %T of the decoded value; BurntSushi >= 1.4 (CRI-O 1.31) prints "any" for "interface {}"
+      const goT = tomlTypeName(problem.value);
+      const have = rules.wrapsErrors ? goT.replace(/interface \{\}/g, 'any') : goT;
+      const what = problem.table
+        ? `type mismatch for ${problem.dest}: expected table but found ${have}`
+        : rules.typeErrorsHaveLine
+          ? `incompatible types: TOML value has type ${have}; destination has type ${problem.dest}`
+          : `incompatible types: TOML key "${key}" has type ${have}; destination has type ${problem.dest}`;
       const inner = rules.typeErrorsHaveLine
-        ? `unable to decode configuration ${p}: toml: line ${line ?? '?'} (last key "${key}"): incompatible types: TOML value has type ${have}; destination has type ${problem.dest}`
-        : `unable to decode configuration ${p}: toml: incompatible types: TOML key "${key}" has type ${have}; destination has type ${problem.dest}`;
+        ? `unable to decode configuration ${p}: toml: line ${line ?? '?'} (last key "${key}"): ${what}`
+        : `unable to decode configuration ${p}: toml: ${what}`;
       throw new Fatal({ kind: 'type', message: wrap(kind, inner), path: p, line, column: null, detail: inner });
     }
     loaded.set(p, { path: p, text, lines, doc });

@@ -125,26 +125,6 @@ export function tomlTypeName(v: unknown): string {
   return 'map[string]interface {}';
 }
 
-export function goTypeName(t: KeyType | 'struct' | 'map'): string {
-  switch (t) {
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'bool';
-    case 'integer':
-      return 'int64';
-    case 'string[]':
-      return '[]string';
-    case 'map<string>':
-      return 'map[string]string';
-    case 'table':
-    case 'struct':
-      return 'struct';
-    case 'map':
-      return 'map';
-  }
-}
-
 export function isTable(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }

@@ -42,11 +42,15 @@ describe('bad input', () => {
     const a = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime.runtimes.x]\nruntime_path = 5\n' }), V);
     expect(a.startError).toContain('toml: line 2 (last key "crio.runtime.runtimes.x.runtime_path"): incompatible types: TOML value has type int64; destination has type string');
     const b = check(makeTree({ [`${D}/50.conf`]: '[crio]\nruntime = "crun"\n' }), V);
-    expect(b.startError).toContain('(last key "crio.runtime"): incompatible types: TOML value has type string; destination has type struct');
+    expect(b.startError).toContain('(last key "crio.runtime"): type mismatch for struct { config.RuntimeConfig }: expected table but found string');
     const c = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\ndefault_capabilities = [7, 8]\n' }), V);
     expect(c.startError).toContain('(last key "crio.runtime.default_capabilities")');
     const d = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\ndefault_runtime = ["nvidia"]\n' }), V);
-    expect(d.startError).toContain('TOML value has type []interface {}; destination has type string');
+    expect(d.startError).toContain('TOML value has type []any; destination has type string');
+    // before 1.31 (BurntSushi < 1.4) Go's own %T spelling
+    expect(check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\ndefault_runtime = ["nvidia"]\n' }), { crioVersion: '1.30.0' }).startError).toContain('TOML value has type []interface {}; destination has type string');
+    const f = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\ndefault_capabilities = "CHOWN"\n' }), V);
+    expect(f.startError).toContain('TOML value has type string; destination has type slice');
     // 1.24.6: no line number in type errors
     const e = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\nlog_level = true\n' }), { crioVersion: '1.24.6' });
     expect(e.startError).toBe('unable to decode configuration /etc/crio/crio.conf.d/50.conf: toml: incompatible types: TOML key "crio.runtime.log_level" has type bool; destination has type string');
