@@ -105,19 +105,18 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     if (!isScalar(v) || typeof v.value !== 'boolean') return fail(`${key} must be true or false`, v ?? pair);
     return v.value;
   };
-  const mapOf = (v: Node | null, key: string, pair: Pair): YAMLMap | null => {
+  const mapOf = (v: Node | null, key: string): YAMLMap | null => {
     if (v === null || (isScalar(v) && v.value === null)) return null;
     if (!isMap(v)) return fail(`${key} must be a mapping`, v);
-    void pair;
     return v;
   };
   const path = (p: string): string => resolve(dirname(abs), p);
 
   for (const [key, value, pair] of entries(root, 'top level')) {
-    if (key in UNSUPPORTED) fail(`${key} is not supported by crio-sentinel (${UNSUPPORTED[key]})`, pair);
+    if (Object.hasOwn(UNSUPPORTED, key)) fail(`${key} is not supported by crio-sentinel (${UNSUPPORTED[key]})`, pair);
     switch (key) {
       case 'tls_server_config': {
-        const m = mapOf(value, key, pair);
+        const m = mapOf(value, key);
         if (!m) break;
         const t: WebTlsConfig = {
           certFile: null,
@@ -133,7 +132,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         };
         let clientAuthPair: Pair | null = null;
         for (const [k, v, p] of entries(m, key)) {
-          if (k in UNSUPPORTED) fail(`tls_server_config.${k} is not supported by crio-sentinel (${UNSUPPORTED[k]})`, p);
+          if (Object.hasOwn(UNSUPPORTED, k)) fail(`tls_server_config.${k} is not supported by crio-sentinel (${UNSUPPORTED[k]})`, p);
           switch (k) {
             case 'cert_file': t.certFile = str(v, k, p) ? path(str(v, k, p)) : null; break;
             case 'key_file': t.keyFile = str(v, k, p) ? path(str(v, k, p)) : null; break;
@@ -151,7 +150,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
             case 'min_version':
             case 'max_version': {
               const s = str(v, k, p);
-              const ver = TLS_VERSIONS[s];
+              const ver = Object.hasOwn(TLS_VERSIONS, s) ? TLS_VERSIONS[s] : undefined;
               if (!ver) fail(`${k} "${s}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`, v ?? p);
               if (k === 'min_version') t.minVersion = ver!;
               else t.maxVersion = ver!;
@@ -176,13 +175,13 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         break;
       }
       case 'http_server_config': {
-        const m = mapOf(value, key, pair);
+        const m = mapOf(value, key);
         if (!m) break;
         for (const [k, v, p] of entries(m, key)) {
           if (k === 'http2') {
             bool(v, k, p); // accepted for compatibility; the server speaks HTTP/1.1
           } else if (k === 'headers') {
-            const hm = mapOf(v, 'http_server_config.headers', p);
+            const hm = mapOf(v, 'http_server_config.headers');
             if (!hm) continue;
             for (const [h, hv, hp] of entries(hm, 'http_server_config.headers')) {
               const canonical = ALLOWED_HEADERS.find((a) => a.toLowerCase() === h.toLowerCase());
@@ -200,7 +199,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         break;
       }
       case 'basic_auth_users': {
-        const m = mapOf(value, key, pair);
+        const m = mapOf(value, key);
         if (!m) break;
         const users: Record<string, string> = Object.create(null) as Record<string, string>;
         for (const [u, v, p] of entries(m, key)) {

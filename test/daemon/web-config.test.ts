@@ -78,6 +78,8 @@ describe('parseWebConfig', () => {
     expect(err('basic_auth_users:\n  alice: plaintext\n')).toMatch(new RegExp(`^web config ${FILE} line 2: basic_auth_users.alice: not a bcrypt hash`));
     expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS9\n')).toMatch(/line 4: min_version "TLS9" is not one of TLS10, TLS11, TLS12, TLS13/);
     expect(err('\n\nfoo: 1\n')).toMatch(/line 3: unknown key foo/);
+    expect(err('constructor: 1\n')).toMatch(/line 1: unknown key constructor$/);
+    expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: toString\n')).toMatch(/line 4: min_version "toString" is not one of/);
     expect(err('http_server_config:\n  headers:\n    Server: evil\n')).toMatch(/line 3: header "Server" is not allowed/);
     expect(err('tls_server_config:\n  cert_file: a\n')).toMatch(/missing key_file/);
     expect(err('tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n')).toMatch(/line 4: tls_server_config.cipher_suites is not supported/);
