@@ -384,7 +384,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       for (const p of ev.stuckTerminating) {
         if (p.resolved) continue;
         const namespace = clip(p.namespace ?? 'unknown');
-        const pod = clip(p.pod ?? p.podUID ?? (p.containerIds[0] ? `container-${p.containerIds[0].slice(0, 12)}` : 'unknown'));
+        // never a container ID: pods the journal did not name share one "unknown" series (the longest stuck)
+        const pod = clip(p.pod ?? p.podUID ?? 'unknown');
         const key = `${namespace}\u0000${pod}`;
         const prev = byPod.get(key);
         if (!prev || p.stuckSeconds > prev.seconds) byPod.set(key, { namespace, pod, seconds: p.stuckSeconds });

@@ -209,6 +209,24 @@ describe('createMetrics', () => {
     expect(find(s, 'crio_sentinel_finding_active', { id: 'pod-stuck-terminating' })[0]?.value).toBe(0);
   });
 
+  it('never uses a container ID as a label: unnamed stuck pods share one unknown series', async () => {
+    const unnamed = [0, 1].map((i) => ({
+      namespace: null,
+      pod: null,
+      podUID: null,
+      containerIds: [`${i}f9a1c2b7d4e5f60718293a4b5c6d7e8f9012345678901234567890abcdef01`],
+      firstStopAt: '2026-11-28T09:00:00Z',
+      resolved: false,
+      stuckSeconds: 100 + i,
+    }));
+    const { text, samples } = await scrape(() => withStuckPods(unnamed));
+    expect(find(samples, 'crio_sentinel_pod_stuck_terminating_seconds')).toEqual([
+      { name: 'crio_sentinel_pod_stuck_terminating_seconds', labels: { namespace: 'unknown', pod: 'unknown' }, value: 101 },
+    ]);
+    expect(find(samples, 'crio_sentinel_pods_stuck_terminating')[0]?.value).toBe(2);
+    expect(text).not.toContain('f9a1c2b7d4e5');
+  });
+
   it('caps the stuck-pod series, longest stuck first', async () => {
     const many = Array.from({ length: METRIC_LIMITS.stuckPods + 50 }, (_, i) => ({
       namespace: 'ns',
