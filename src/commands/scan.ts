@@ -8,14 +8,15 @@
  *
  * Exit status as for `check`: 0 no finding above info, 1 warning, 2 critical, 3 could not run.
  */
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.js';
-import type { ConfigInputs, ConfigReport, EventSnapshot, Finding, JournalEntry, SkipReason } from '../core/types.js';
+import type { ConfigInputs, ConfigReport, EventSnapshot, Finding } from '../core/types.js';
 import { createEventPipeline, type EventPipelineOptions } from '../events/pipeline.js';
 import { exitStatusFor, mergeFindings } from '../findings/catalogue.js';
 import { readJournalFile, type ReadResult } from '../journal/file-source.js';
+import { readJournalDirectory, type ReadDirectoryOptions } from '../journal/journalctl.js';
+import type { JournalSink } from '../journal/sink.js';
 
 const HELP = `usage: crio-sentinel scan [FILE | -] [options]
 
@@ -26,7 +27,8 @@ Terminating, default-runtime timeline) and print the findings.
 input (one of):
   FILE | -                     journal export (-o export), JSON lines (-o json) or text lines; - = stdin
   --journal FILE               same as the positional FILE
-  --journal-directory DIR      run journalctl --directory=DIR -o export (not following)
+  --journal-directory DIR      run journalctl --directory=DIR -o export (not following; crio, kubelet,
+                               conmon, kernel and PID 1 lines)
   --since TIME, --until TIME   passed to journalctl with --journal-directory
 
 config (seeds the default-runtime timeline with what the files say; read only when one is given):
@@ -46,20 +48,6 @@ output:
   --output text|json           (default text)
 
 exit status: 0 ok/info, 1 warning, 2 critical, 3 could not run`;
-
-/** journalctl matches: crio/kubelet units, PID 1 lines about them, conmon, kernel (AppArmor). */
-const MATCHES = [
-  '_SYSTEMD_UNIT=crio.service',
-  '_SYSTEMD_UNIT=kubelet.service',
-  '+',
-  '_PID=1',
-  'UNIT=crio.service',
-  'UNIT=kubelet.service',
-  '+',
-  'SYSLOG_IDENTIFIER=conmon',
-  '+',
-  '_TRANSPORT=kernel',
-];
 
 function seconds(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -93,36 +81,18 @@ async function loadConfig(v: { root?: string; config?: string; 'config-dir'?: st
   return cfg.resolveConfig(inputs, view);
 }
 
-/** Read a journal directory through journalctl (export format, no follow), argument array only. */
-async function readDirectory(
-  dir: string,
-  sink: { entry(e: JournalEntry): void; skip(r: SkipReason, d: string): void },
-  since: string | undefined,
-  until: string | undefined,
-): Promise<ReadResult> {
+/** Read a journal directory once through journalctl (src/journal), after checking it exists. */
+async function readDirectory(dir: string, sink: JournalSink, since: string | undefined, until: string | undefined): Promise<ReadResult> {
   try {
     if (!statSync(dir).isDirectory()) throw new UserError(`--journal-directory ${dir}: not a directory`);
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`--journal-directory ${dir}: ${(err as { code?: string }).code ?? String(err)}`);
   }
-  const args = [`--directory=${dir}`, '-o', 'export', '--all', '--no-pager'];
-  if (since) args.push(`--since=${since}`);
-  if (until) args.push(`--until=${until}`);
-  args.push(...MATCHES);
-  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
-    if (stderr.length < 4096) stderr += d;
-  });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (err) => reject(new UserError(`cannot run journalctl: ${(err as { code?: string }).code ?? err.message}`)));
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-  const [result, code] = await Promise.all([readJournalFile('-', sink, { stdin: child.stdout, format: 'export' }), exited]);
-  if (code !== 0) throw new UserError(`journalctl --directory=${dir} failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
-  return result;
+  const opts: ReadDirectoryOptions = {};
+  if (since) opts.since = since;
+  if (until) opts.until = until;
+  return readJournalDirectory(dir, sink, opts);
 }
 
 export interface ScanResult {
@@ -247,7 +217,7 @@ export async function scan(opts: {
   config: ConfigReport | null;
   thresholds?: EventPipelineOptions['thresholds'];
   atMs?: number | null;
-  read: (sink: { entry(e: JournalEntry): void; skip(r: SkipReason, d: string): void }) => Promise<ReadResult>;
+  read: (sink: JournalSink) => Promise<ReadResult>;
 }): Promise<ScanResult> {
   const pipeline = createEventPipeline({ clock: Date.now, config: opts.config, thresholds: opts.thresholds });
   const read = await opts.read({
