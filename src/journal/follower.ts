@@ -39,7 +39,10 @@ export interface FollowerDeps {
   spawn?: typeof nodeSpawn;
   /** first start without a cursor: how far back to read; default 1 h */
   lookbackUs?: number;
-  /** first start without a cursor: only the newest boot; default true */
+  /**
+   * first start without a cursor: only the newest boot; default true. (journalctl ≥ 250 adds
+   * --boot to every --follow without --merge anyway: this flag only matters for older ones.)
+   */
   boot?: boolean;
   /** a persisted cursor older than this is not resumed (lookback instead); default 24 h */
   maxResumeAgeUs?: number;

@@ -50,10 +50,12 @@ function follower(over: Partial<FollowerDeps> & { directories: string[] }) {
 const msgs = (es: JournalEntry[]) => es.map((e) => e.message.replace(/^.*msg="(.*)"$/, '$1'));
 
 describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
-  it('reads the lookback window, then follows appended entries; other units are not selected', async () => {
+  it('reads the lookback window of the newest boot, then follows appended entries; other units are not selected', async () => {
     const jdir = join(dir, 'journal');
     mkdirSync(jdir);
     const file = await makeJournal(jdir, [
+      // an earlier boot inside the lookback window: not read (--boot; journalctl 252 --follow implies it anyway)
+      { realtimeUs: Date.now() * 1000 - 20_000_000, bootId: '11111111111111111111111111111111', unit: 'crio.service', identifier: 'crio', message: 'previous boot' },
       ...crioEntries(5, { prefix: 'first' }),
       { realtimeUs: Date.now() * 1000 - 1000, unit: 'other.service', identifier: 'other', message: 'not ours' },
       { realtimeUs: Date.now() * 1000 - 999, unit: 'init.scope', identifier: 'systemd', pid: 1, fields: { UNIT: 'crio.service' }, message: 'Reloading crio.service' },
