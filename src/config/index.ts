@@ -12,6 +12,8 @@ export {
   DEFAULT_CONFIG_DIR,
   WRONG_NVIDIA_DIR,
   type Resolution,
+  type ResolveOptions,
+  MAX_TOTAL_CONFIG_BYTES,
 } from './resolve.js';
 export { computeFindings, describeSource } from './findings.js';
 export { isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, NVIDIA_RUNTIME_CONFIG } from './nvidia.js';

@@ -26,6 +26,11 @@ import { computeFindings } from './findings.js';
 import { mergeFindings } from '../findings/catalogue.js';
 
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Bound on the bytes of all config files read in one resolution (bounded memory in the daemon). */
+export const MAX_TOTAL_CONFIG_BYTES = 64 * 1024 * 1024;
+/** Files in never-read places are scanned for NVIDIA tables only up to this size and count. */
+const MAX_IGNORED_TEXT_BYTES = 256 * 1024;
+const MAX_IGNORED_TEXTS = 200;
 /** CRI-O's PATH (the systemd unit gives it no other). */
 export const CRIO_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 export const DEFAULT_CONFIG = '/etc/crio/crio.conf';
@@ -44,7 +49,6 @@ export interface LoadedFile {
   path: string;
   text: string;
   lines: Map<string, number>;
-  doc: Record<string, unknown>;
 }
 
 export type FatalKind = 'decode' | 'type' | 'read' | 'not-regular' | 'oversize' | 'unreadable' | 'missing-main' | 'flag';
@@ -384,7 +388,15 @@ export function resolveInputPaths(inputs: ConfigInputs): { mainPath: string; mai
   };
 }
 
-export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { path?: string[] } = {}): Resolution {
+export interface ResolveOptions {
+  /** CRI-O's PATH for runtime and conmon lookups (default CRIO_PATH) */
+  path?: string[];
+  /** bound on the total bytes of config files read (default MAX_TOTAL_CONFIG_BYTES) */
+  maxTotalBytes?: number;
+}
+
+export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: ResolveOptions = {}): Resolution {
+  const maxTotal = opts.maxTotalBytes ?? MAX_TOTAL_CONFIG_BYTES;
   const version = inputs.crioVersion ? parseCrioVersion(inputs.crioVersion) : null;
   const rules = versionRules(version);
   const handlerKeys = handlerKeyTypes(version);
@@ -405,6 +417,8 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
   const strays: { path: string; reason: string }[] = [];
   const ignored: { path: string; reason: string; text: string | null }[] = [];
   let fatal: FatalError | null = null;
+  let totalBytes = 0;
+  let ignoredTexts = 0;
 
   const wrap = (kind: 'file' | 'path', inner: string): string => {
     if (!rules.wrapsErrors) return inner;
@@ -436,6 +450,11 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
         inner = `open ${p}: permission denied (crio-sentinel cannot read it; CRI-O, running as root, may)`;
       }
       throw new Fatal({ kind: k, message: wrap(kind, oneLine(inner)), path: p, line: null, column: null, detail: oneLine(inner) });
+    }
+    totalBytes += buf.length;
+    if (totalBytes > maxTotal) {
+      const inner = `${p}: the config files read so far exceed ${maxTotal} bytes in total: not read (crio-sentinel's memory bound)`;
+      throw new Fatal({ kind: 'oversize', message: wrap(kind, inner), path: p, line: null, column: null, detail: inner });
     }
     const badLine = firstInvalidUtf8Line(buf);
     const text = buf.toString('utf8');
@@ -471,7 +490,7 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
         : `unable to decode configuration ${p}: toml: ${what}`;
       throw new Fatal({ kind: 'type', message: wrap(kind, inner), path: p, line, column: null, detail: inner });
     }
-    loaded.set(p, { path: p, text, lines, doc });
+    loaded.set(p, { path: p, text, lines });
     mergeSettings(settings, doc, CRIO_SCHEMA, []);
     const crio = isTable(doc.crio) ? doc.crio : undefined;
     const runtime = crio && isTable(crio.runtime) ? crio.runtime : undefined;
@@ -583,7 +602,10 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
       if (readPaths.has(e.path)) continue;
       let text: string | null = null;
       try {
-        if (!e.walkError) text = view.readFile(e.path, MAX_CONFIG_BYTES).toString('utf8');
+        if (!e.walkError && ignoredTexts < MAX_IGNORED_TEXTS) {
+          text = view.readFile(e.path, MAX_IGNORED_TEXT_BYTES).toString('utf8');
+          ignoredTexts++;
+        }
       } catch {
         text = null;
       }
@@ -602,7 +624,7 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: { pa
       if (view.stat(DEFAULT_CONFIG)?.kind === 'file') {
         let text: string | null = null;
         try {
-          text = view.readFile(DEFAULT_CONFIG, MAX_CONFIG_BYTES).toString('utf8');
+          text = view.readFile(DEFAULT_CONFIG, MAX_IGNORED_TEXT_BYTES).toString('utf8');
         } catch {
           text = null;
         }
@@ -755,7 +777,7 @@ export function toReport(r: Resolution, view: FileView): ConfigReport {
 }
 
 /** crio-config.md §14 over a file view: the effective configuration, files, start verdict and static findings. */
-export function resolveConfig(inputs: ConfigInputs, view: FileView, opts?: { path?: string[] }): ConfigReport {
+export function resolveConfig(inputs: ConfigInputs, view: FileView, opts?: ResolveOptions): ConfigReport {
   return toReport(resolveDetailed(inputs, view, opts), view);
 }
 

@@ -131,6 +131,14 @@ describe('bad input', () => {
     expect(() => createHostFileView(t.root).readFile(`${D}/60-huge.conf`, 4 * 1024 * 1024)).toThrowError(expect.objectContaining({ code: 'EFBIG' }));
   });
 
+  it('the total bytes read are bounded (memory bound of the daemon)', () => {
+    const pad = (n: number) => `# ${'x'.repeat(n)}\n`;
+    const t = makeTree({ [`${D}/10-a.conf`]: pad(600), [`${D}/20-b.conf`]: pad(600) });
+    const r = resolveConfig({ crioVersion: '1.31.0' } as ConfigInputs, createHostFileView(t.root), { maxTotalBytes: 1000 });
+    expect(r.startError).toContain('/etc/crio/crio.conf.d/20-b.conf: the config files read so far exceed 1000 bytes in total');
+    expect(r.files.map((f) => f.status)).toEqual(['missing', 'applied', 'error']);
+  });
+
   it('a symlink loop is an error, not a hang', () => {
     const t = makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/a.conf`]: { symlink: 'b.conf' }, [`${D}/b.conf`]: { symlink: 'a.conf' } });
     const r = check(t, V);
