@@ -88,6 +88,12 @@ describe('alert rules: conventions', () => {
     expect(missing).toEqual([]);
   });
 
+  it('the anchor check finds GitHub heading anchors and nothing else (it can fail)', () => {
+    const anchors = markdownAnchors('# Title\n## CrioSentinelDown\n```sh\n# not a heading\n```\n## CrioSentinelDown\n');
+    expect([...anchors]).toEqual(['title', 'criosentineldown', 'criosentineldown-1']);
+    expect(anchors.has('not-a-heading')).toBe(false);
+  });
+
   it('the promtool tests cover every alert with a not-yet time and a firing time', () => {
     const tests = parse(fs.readFileSync(RULE_TESTS, 'utf8')) as RuleTestFile;
     const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
