@@ -215,6 +215,9 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     proc.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2048);
     });
+    // a pipe error must not become an uncaught exception: the process' 'close' handles the restart
+    proc.stdout?.on('error', (err) => log('warn', 'journalctl stdout error', { error: err.message }));
+    proc.stderr?.on('error', () => undefined);
     proc.on('spawn', () => {
       if (child === proc) setUp();
     });

@@ -158,6 +158,8 @@ export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadD
     child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();
     });
+    child.stdout?.on('error', () => undefined); // reported through 'close' / 'error' of the process
+    child.stderr?.on('error', () => undefined);
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(new UserError(`cannot run ${bin}: ${err.code ?? err.message}`));
     });
