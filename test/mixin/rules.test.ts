@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { needBinary } from '../helpers/binaries.js';
+import { isProcessMetric, METRIC_CONTRACT, metricNames } from './dashboard-lint.js';
 import { markdownAnchors } from './markdown.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -80,6 +81,17 @@ describe('alert rules: conventions', () => {
     expect(ann.runbook_url).toBe(RUNBOOK_BASE + name.toLowerCase());
     // a rolling restart of a healthy node must not page: every alert waits
     expect(durationMs(a.for ?? '0s')).toBeGreaterThanOrEqual(2 * 60_000);
+  });
+
+  it('uses only metric names of the daemon contract (plus up and kube-state-metrics)', () => {
+    const KSM = new Set(['kube_pod_deletion_timestamp', 'kube_pod_info']);
+    const unknown = alerts
+      .flatMap((a) => metricNames(a.expr).map((n) => `${a.alert}: ${n}`))
+      .filter((x) => {
+        const n = x.split(': ')[1]!;
+        return n !== 'up' && !KSM.has(n) && !METRIC_CONTRACT.has(n) && !isProcessMetric(n);
+      });
+    expect(unknown).toEqual([]);
   });
 
   it('every runbook_url anchor exists in docs/runbooks.md', () => {
