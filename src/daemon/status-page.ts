@@ -110,6 +110,13 @@ export function provenanceText(p: Provenance): string {
   return 'CRI-O built-in default';
 }
 
+/** HTML phrase: "set in <file line N>", "CRI-O built-in default", "set by command-line flag X". */
+function provenancePhrase(p: Provenance): string {
+  if ('file' in p) return `set in <span class="mono">${esc(provenanceText(p))}</span>`;
+  if ('flag' in p) return `set by <span class="mono">${esc(provenanceText(p))}</span>`;
+  return esc(provenanceText(p));
+}
+
 function secondsBetween(laterIso: string, earlierMs: number | null): number | null {
   if (earlierMs === null) return null;
   const t = Date.parse(laterIso);
@@ -146,7 +153,7 @@ function renderHeadline(st: DaemonStatus): string {
     fact(
       'Default runtime (files)',
       eff ? esc(eff.defaultRuntime.name) : '<span class="muted">unresolved</span>',
-      eff ? `set in <span class="mono">${esc(provenanceText(eff.defaultRuntime.source))}</span>${def ? `<br><span class="mono">${esc(def.runtimePath)}</span>` : ''}` : esc(st.config.lastError ?? ''),
+      eff ? `${provenancePhrase(eff.defaultRuntime.source)}${def ? `<br><span class="mono">${esc(def.runtimePath)}</span>` : ''}` : esc(st.config.lastError ?? ''),
       isNvidia ? 'bad' : '',
     ),
     fact(
@@ -176,12 +183,32 @@ function renderBanners(st: DaemonStatus): string {
     );
   }
   if (st.drift || st.findings.some((f) => f.id === 'pending-runtime-change')) {
-    const files = eff?.defaultRuntime.name ?? 'unknown';
+    const files = eff?.defaultRuntime.name ?? null;
+    const live = st.live.defaultRuntime;
+    let what: string;
+    if (files !== null && live !== null && files !== live) {
+      what = `the files resolve to default runtime <b>${esc(files)}</b>, the running CRI-O uses <b>${esc(live)}</b>`;
+    } else if (eff && st.live.runtimes) {
+      const fileSet = Object.keys(eff.runtimes);
+      const liveSet = Object.keys(st.live.runtimes);
+      const added = fileSet.filter((h) => !liveSet.includes(h));
+      const removed = liveSet.filter((h) => !fileSet.includes(h));
+      const parts = [added.length ? `adds ${added.map((h) => `<b>${esc(h)}</b>`).join(', ')}` : '', removed.length ? `removes ${removed.map((h) => `<b>${esc(h)}</b>`).join(', ')}` : ''].filter(Boolean);
+      what = `the files define other runtime handlers than the running CRI-O has${parts.length ? ` (the change ${parts.join(' and ')})` : ''}`;
+    } else {
+      what = 'the files differ from the configuration of the running CRI-O';
+    }
     out.push(
-      `<div class="banner warning"><b>Pending runtime change:</b> the files resolve to default runtime <b>${esc(files)}</b>, the running CRI-O uses <b>${esc(st.live.defaultRuntime ?? 'unknown')}</b>. Pods without a RuntimeClass switch at the next CRI-O restart or reload: drain the node first, or revert the change.</div>`,
+      `<div class="banner warning"><b>Pending runtime change:</b> ${what}. It takes effect at the next CRI-O restart or reload, for every pod without a RuntimeClass: drain the node first, or revert the change.</div>`,
     );
   }
-  if (out.length === 0 && st.findings.length === 0) {
+  const j = st.sources.journal;
+  if (!j.up && j.mode !== 'off') {
+    out.push(
+      `<div class="banner warning"><b>Journal source down</b>${j.lastError ? `: ${esc(j.lastError)}` : ''}. Stop failures, stuck pods and exec loops from the journal may be missing from this page.</div>`,
+    );
+  }
+  if (out.length === 0 && st.findings.length === 0 && st.ready.ok) {
     out.push('<div class="banner ok"><b>No findings.</b> CRI-O\'s configuration and the journal show nothing that needs attention.</div>');
   }
   return out.join('');
@@ -318,8 +345,9 @@ function renderSources(st: DaemonStatus): string {
 
 export function renderStatusPage(status: DaemonStatus): string {
   const sev = worst(status.findings);
-  const state = sev === 'critical' ? 'CRITICAL' : sev === 'warning' ? 'WARNING' : 'OK';
-  const stateCls = sev === 'critical' ? 'critical' : sev === 'warning' ? 'warning' : 'ok';
+  // with no finding, "OK" only when the daemon is ready (its sources work); else say so
+  const state = sev === 'critical' ? 'CRITICAL' : sev === 'warning' ? 'WARNING' : status.ready.ok ? 'OK' : 'NOT READY';
+  const stateCls = sev === 'critical' ? 'critical' : sev === 'warning' || !status.ready.ok ? 'warning' : 'ok';
   const counts = SEVERITIES.map((s) => [s, status.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
   const title = `${state} · ${status.node.name} · crio-sentinel`;
   return `<!DOCTYPE html>

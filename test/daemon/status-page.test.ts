@@ -61,6 +61,11 @@ describe('renderStatusPage', () => {
   it('shows a pending change banner on drift and a calm page without findings', () => {
     const drift = demoStatus({ drift: true, live: { ...demoStatus().live, defaultRuntime: 'crun' } });
     expect(renderStatusPage(drift)).toMatch(/Pending runtime change:.*default runtime <b>nvidia<\/b>, the running CRI-O uses <b>crun<\/b>/);
+    // same default, different handler set
+    const base = demoStatus();
+    const { nvidia: _n, ...withoutNvidia } = base.live.runtimes!;
+    const handlers = demoStatus({ drift: true, live: { ...base.live, runtimes: { ...withoutNvidia, kata: { runtimePath: '/usr/bin/kata-runtime', runtimeRoot: '/run/kata', runtimeType: 'vm' } } } });
+    expect(renderStatusPage(handlers)).toContain('the files define other runtime handlers than the running CRI-O has (the change adds <b>nvidia</b> and removes <b>kata</b>)');
     const calm = withStuckPods([], { findings: [] });
     calm.config.report!.effective!.defaultRuntime = { name: 'crun', source: { builtin: true } };
     const html = renderStatusPage(calm);
@@ -80,6 +85,22 @@ describe('renderStatusPage', () => {
     expect(html).toContain('… and 4 more lines of evidence');
     expect(html).not.toContain('x'.repeat(700));
     expect(html).toContain(`line-0 ${'x'.repeat(593)}…`);
+  });
+
+  it('says when a source is down and does not call a not-ready daemon OK', () => {
+    const st = withStuckPods([], { findings: [], ready: { ok: false, reason: 'journal source down' } });
+    st.config.report!.effective!.defaultRuntime = { name: 'crun', source: { builtin: true } };
+    st.sources.journal = { up: false, mode: 'follow', restarts: 4, lastEntryAtUs: null, lastError: 'journalctl exited with status 1' };
+    const html = renderStatusPage(st);
+    expect(html).toContain('<span class="state warning">NOT READY</span>');
+    expect(html).toContain('<b>Journal source down</b>: journalctl exited with status 1.');
+    expect(html).not.toContain('<b>No findings.</b>');
+    st.sources.journal = { up: false, mode: 'off', restarts: 0, lastEntryAtUs: null, lastError: null };
+    st.ready = { ok: true, reason: 'journal source off' };
+    const off = renderStatusPage(st);
+    expect(off).not.toContain('Journal source down');
+    expect(off).toContain('<span class="state ok">OK</span>');
+    expect(off).toContain('CRI-O built-in default');
   });
 
   it('renders before the first evaluation without failing', () => {
