@@ -205,7 +205,7 @@ function renderBanners(st: DaemonStatus): string {
   const j = st.sources.journal;
   if (!j.up && j.mode !== 'off') {
     out.push(
-      `<div class="banner warning"><b>Journal source down</b>${j.lastError ? `: ${esc(j.lastError)}` : ''}. Stop failures, stuck pods and exec loops from the journal may be missing from this page.</div>`,
+      `<div class="banner warning"><b>Journal source down</b>${j.lastError ? `: ${esc(j.lastError.replace(/[.\s]+$/, ''))}` : ''}. Stop failures, stuck pods and exec loops from the journal may be missing from this page.</div>`,
     );
   }
   if (out.length === 0 && st.findings.length === 0 && st.ready.ok) {

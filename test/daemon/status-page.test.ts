@@ -90,7 +90,7 @@ describe('renderStatusPage', () => {
   it('says when a source is down and does not call a not-ready daemon OK', () => {
     const st = withStuckPods([], { findings: [], ready: { ok: false, reason: 'journal source down' } });
     st.config.report!.effective!.defaultRuntime = { name: 'crun', source: { builtin: true } };
-    st.sources.journal = { up: false, mode: 'follow', restarts: 4, lastEntryAtUs: null, lastError: 'journalctl exited with status 1' };
+    st.sources.journal = { up: false, mode: 'follow', restarts: 4, lastEntryAtUs: null, lastError: 'journalctl exited with status 1.' };
     const html = renderStatusPage(st);
     expect(html).toContain('<span class="state warning">NOT READY</span>');
     expect(html).toContain('<b>Journal source down</b>: journalctl exited with status 1.');
