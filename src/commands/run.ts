@@ -95,7 +95,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const daemon = createDaemon(deps);
   const done = installSignals(daemon, log);
-  const { url } = await daemon.start();
+  let url: string;
+  try {
+    ({ url } = await daemon.start());
+  } catch (err) {
+    // e.g. the address is in use: release the sources so that the process can exit with status 3
+    await daemon.stop();
+    throw err;
+  }
   process.stdout.write(banner(url));
   log.info('started', { url, node: flags.nodeName, root: flags.root, demo: flags.demo });
   return done;

@@ -212,4 +212,31 @@ describe('crio-sentinel run: live config watching and the running CRI-O', () => 
     expect(r2.status).toBe(3);
     expect(r2.stderr).toMatch(/no-such-flag/);
   });
+
+  it('exits with status 3 and one line when the listen address is taken (sources released)', async () => {
+    const net = await import('node:net');
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/daemon-process.js');
+    nodeTree({ dropinDir: true });
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as import('node:net').AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [CLI, 'run', '--root', root, '--state-dir', state, '--no-journal', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.on('exit', (c) => {
+          clearTimeout(t);
+          resolve(c);
+        });
+      });
+      expect(code).toBe(3);
+      const userLines = err.split('\n').filter((l) => l.startsWith('crio-sentinel run:'));
+      expect(userLines).toEqual([`crio-sentinel run: --web.listen-address 127.0.0.1:${port}: cannot listen: address already in use`]);
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+  });
 });
