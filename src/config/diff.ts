@@ -54,12 +54,13 @@ function diffOps(a: string[], b: string[]): Op[] {
         ops.push({ t: ' ', line: am[i] as string, a: pre + i, b: pre + j });
         i++;
         j++;
-      } else if (j < m && (i === n || (lcs[i * w + j + 1] as number) >= (lcs[(i + 1) * w + j] as number))) {
-        ops.push({ t: '+', line: bm[j] as string, a: pre + i, b: pre + j });
-        j++;
-      } else {
+      } else if (i < n && (j === m || (lcs[(i + 1) * w + j] as number) >= (lcs[i * w + j + 1] as number))) {
+        // deletions first, as GNU diff prints a replaced block
         ops.push({ t: '-', line: am[i] as string, a: pre + i, b: pre + j });
         i++;
+      } else {
+        ops.push({ t: '+', line: bm[j] as string, a: pre + i, b: pre + j });
+        j++;
       }
     }
   }

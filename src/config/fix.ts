@@ -7,6 +7,7 @@ import type { ConfigInputs, ConfigReport, FileView, Finding } from '../core/type
 import { unifiedDiff } from './diff.js';
 import { describeSource } from './findings.js';
 import { overlayFileView } from './overlay-file-view.js';
+import { NVIDIA_RUNTIME_CONFIG, runtimeFamily } from './nvidia.js';
 import { MAX_CONFIG_BYTES, resolveDetailed, safe, toReport, type Resolution } from './resolve.js';
 import { formatProvenance } from './render-text.js';
 import { parseCrioVersion, compareVersions } from './version.js';
@@ -223,6 +224,49 @@ export function planFixes(inputs: ConfigInputs, view: FileView, opts: { path?: s
       manifests: [{ name: 'runtimeclass-nvidia.yaml', content: runtimeClassManifest('nvidia') }],
       apply: applySteps(r0),
       optional: true,
+    });
+  }
+
+  // AppArmor-confined /usr/sbin/runc behind the wrapper: route the wrapper to CRI-O's own runtime binary
+  const afterDefaults = overlay.texts.size > 0 ? resolveDetailed(inputs, overlayView(view, overlay), opts) : r0;
+  const confined = toReport(afterDefaults, overlayView(view, overlay)).findings.find((f) => f.id === 'apparmor-confined-runc');
+  if (confined?.severity === 'critical') {
+    const def = afterDefaults.defaultRuntime ? afterDefaults.validated.get(afterDefaults.defaultRuntime.name) : undefined;
+    const own = def && !def.view.isNvidia && runtimeFamily(def.view.runtimePath) ? def.view.runtimePath : null;
+    const text = readText(view, NVIDIA_RUNTIME_CONFIG, overlay);
+    const explanation: string[] = [];
+    const patches: FilePatch[] = [];
+    if (!own) explanation.push('no non-NVIDIA default runtime binary to route the wrapper to; upgrade CRI-O to ≥ 1.31 instead');
+    else if (text === null) explanation.push(`${NVIDIA_RUNTIME_CONFIG} does not exist; create it with [nvidia-container-runtime] runtimes = ["${own}", "runc", "crun"] or upgrade CRI-O to ≥ 1.31`);
+    else {
+      const lines = text.split('\n');
+      let section = '';
+      let idx = -1;
+      lines.forEach((l, i) => {
+        const h = /^\s*\[([^\]]+)\]\s*(#.*)?$/.exec(l);
+        if (h) section = (h[1] ?? '').trim();
+        else if (idx < 0 && section === 'nvidia-container-runtime' && /^\s*runtimes\s*=\s*\[[^\]]*\]\s*(#.*)?$/.test(l)) idx = i;
+      });
+      if (idx < 0) explanation.push(`${NVIDIA_RUNTIME_CONFIG} has no single-line runtimes = [...] in [nvidia-container-runtime]; put "${own}" first in that list by hand`);
+      else {
+        const line = lines[idx] as string;
+        lines[idx] = line.replace(/\[\s*/, `["${own}", `).replace(/, \]/, ']');
+        overlay.texts.set(NVIDIA_RUNTIME_CONFIG, lines.join('\n'));
+        patches.push(...patchesFor([NVIDIA_RUNTIME_CONFIG], overlay));
+        explanation.push(`put ${own} (CRI-O's own ${runtimeFamily(own)}, the default runtime) first in runtimes of ${NVIDIA_RUNTIME_CONFIG}: the wrapper then runs it instead of the AppArmor-confined /usr/sbin/runc`);
+        explanation.push('containers already created through the wrapper by /usr/sbin/runc must be drained before the change');
+      }
+    }
+    fixes.push({
+      findingId: 'apparmor-confined-runc',
+      title: 'route the NVIDIA wrapper away from AppArmor-confined /usr/sbin/runc',
+      explanation,
+      patches,
+      manifests: [],
+      apply: [
+        'the wrapper reads its config.toml at every invocation: no CRI-O restart is needed for this file, but drain the node first so no container is driven by a different runtime than the one that created it',
+      ],
+      optional: false,
     });
   }
 

@@ -110,8 +110,12 @@ describe('fix', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o640);
     // nothing new in the drop-in dir: no temp file, no backup
     expect(fs.readdirSync(path.join(root, 'etc/crio/crio.conf.d')).sort()).toEqual(['10-crio.conf', '99-nvidia.conf']);
-    const backups = fs.readdirSync(path.join(root, 'var/lib/crio-sentinel/backups'));
-    expect(backups).toHaveLength(1);
+    const backups = fs.readdirSync(path.join(root, 'var/lib/crio-sentinel/backups')).sort();
+    // 99-nvidia.conf, and the wrapper's config.toml (the AppArmor fix on 1.30)
+    expect(backups.map((b) => b.replace(/\.\d{8}T\d{6}Z$/, ''))).toEqual([
+      'etc_crio_crio.conf.d_99-nvidia.conf.crio-sentinel.bak',
+      'etc_nvidia-container-runtime_config.toml.crio-sentinel.bak',
+    ]);
     expect(fs.readFileSync(path.join(root, 'var/lib/crio-sentinel/backups', backups[0]!), 'utf8')).toBe(original);
     const report = resolveConfig({ crioVersion: '1.30.0' } as ConfigInputs, createHostFileView(root));
     expect(report.effective?.defaultRuntime.name).toBe('crun');
@@ -119,6 +123,22 @@ describe('fix', () => {
     expect(report.findings.map((f) => f.id)).not.toContain('low-level-runtime-mismatch');
     // running fix again finds nothing to change
     expect((await run(['--root', root])).code).toBe(0);
+  });
+
+  it('on CRI-O < 1.31 also routes the wrapper to CRI-O\'s own crun, away from AppArmor-confined /usr/sbin/runc', async () => {
+    const root = copyNode('nvidia-default');
+    const plan = planFixes({ crioVersion: '1.30.0' }, createHostFileView(root));
+    const aa = plan.fixes.find((f) => f.findingId === 'apparmor-confined-runc')!;
+    expect(aa.patches[0]!.diff).toContain('-runtimes = ["runc", "crun"]\n+runtimes = ["/usr/libexec/crio/crun", "runc", "crun"]');
+    expect(plan.after?.findings.filter((f) => f.severity === 'critical')).toEqual([]);
+    expect(plan.after?.lowLevelRuntime).toEqual({ wrapper: '/usr/bin/nvidia-container-runtime', binary: '/usr/libexec/crio/crun' });
+    expect(plan.manual).toEqual([]);
+    expect((await run(['--root', root, '--apply'])).code).toBe(0);
+    const report = resolveConfig({ crioVersion: '1.30.0' } as ConfigInputs, createHostFileView(root));
+    expect(report.findings.map((f) => f.id)).toEqual(['nvidia-handler-without-runtime-root']);
+    // on >= 1.31 the AppArmor finding is a warning and the wrapper config is left alone
+    const newer = planFixes({ crioVersion: '1.31.0' }, createHostFileView(copyNode('nvidia-default')));
+    expect(newer.fixes.map((f) => f.findingId)).toEqual(['nvidia-default-runtime']);
   });
 
   it('refuses to write when the file changed since it was read', () => {
