@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { needBinary } from '../helpers/binaries.js';
-import { allTargets, type Dashboard, substitute } from '../mixin/dashboard-lint.js';
+import { allTargets, type Dashboard, METRIC_CONTRACT, metricNames, substitute } from '../mixin/dashboard-lint.js';
 import { freePort, getJson, httpOk, start, stop, waitFor, type Started } from './processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -172,6 +172,20 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
     );
     expect(r.data.result[0]!.metric.instance).toBe(daemonInstance);
   }, 40_000);
+
+  it('the daemon exports every metric name of the contract and of the dashboard', async () => {
+    const meta = await getJson<{ data: { metric: string }[] }>(
+      `${promUrl}/api/v1/targets/metadata?match_target=${encodeURIComponent(`{job="${JOB}"}`)}`,
+    );
+    const exported = new Set(meta.data.map((m) => m.metric));
+    const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'dashboards/crio-sentinel.json'), 'utf8')) as Dashboard;
+    const used = allTargets(dash)
+      .flatMap(({ target }) => metricNames(target.expr))
+      .filter((n) => n.startsWith('crio_sentinel_'));
+    const missing = [...new Set([...METRIC_CONTRACT, ...used])].filter((m) => !exported.has(m) && !exported.has(m.replace(/_total$/, '')));
+    expect(used).toContain('crio_sentinel_process_resident_memory_bytes');
+    expect(missing).toEqual([]);
+  }, 20_000);
 
   it('CrioSentinelNvidiaDefaultRuntime and CrioSentinelPodStuckTerminating reach Alertmanager with the right labels', async () => {
     const alerts = await waitFor(
