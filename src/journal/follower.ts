@@ -4,8 +4,9 @@
  * the position as a journal cursor.
  *
  * - Position: the cursor of the last complete record parsed (delivered, prefiltered or skipped) is
- *   kept in memory and persisted to `<stateDir>/journal.cursor` (atomic write) at most every
- *   `flushMs` (default 1 s) or every `flushEntries` (default 1000) records, and on stop().
+ *   kept in memory and persisted to `<stateDir>/journal.cursor` (atomic write) every `flushMs`
+ *   (default 1 s) or every `flushEntries` (default 1000) records, at most 10 times a second, and on
+ *   stop(). After a crash (no stop()) at most that much is delivered again.
  * - Start: after the persisted cursor when there is one and it
  *   is younger than `maxResumeAgeUs` (default 24 h); otherwise a bounded lookback: the newest boot
  *   (`--boot`) and at most `lookbackUs` (default 1 h) back (`--since`).
@@ -171,7 +172,10 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     const c = parser.lastCursor();
     if (c !== null) cursor = c;
     unsaved += parser.stats().records - before;
-    if (unsaved >= flushEntries || (unsaved > 0 && clock() - lastSaveAt >= flushMs)) save();
+    if (unsaved === 0) return;
+    const since = clock() - lastSaveAt;
+    // every flushMs, or every flushEntries records but never more than 10 writes (fsyncs) a second
+    if (since >= flushMs || (unsaved >= flushEntries && since >= Math.min(100, flushMs))) save();
   }
 
   function launch(): void {
