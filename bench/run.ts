@@ -21,8 +21,20 @@ import { median, round, runChild, type ChildRun } from './measure.js';
 import { NAIVE_PATTERN_COUNT } from './naive.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist/src/cli.js');
-const WORKERS = path.join(REPO, 'dist/bench/workers.js');
+
+/**
+ * Other work may rebuild dist/ while a long run is under way; the run uses a private copy of the
+ * build (dist/ + package.json, node_modules linked) taken when it starts.
+ */
+function snapshotBuild(work: string): string {
+  const app = path.join(work, 'app');
+  fs.rmSync(app, { recursive: true, force: true });
+  fs.mkdirSync(app, { recursive: true });
+  fs.cpSync(path.join(REPO, 'dist'), path.join(app, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(app, 'package.json'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
+  return app;
+}
 
 export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS] as const;
 
@@ -33,6 +45,9 @@ export interface Results {
 }
 
 interface Ctx {
+  /** the built CLI and bench workers (inside the build snapshot) */
+  cli: string;
+  workers: string;
   quick: boolean;
   entries: number;
   reps: number;
@@ -110,7 +125,7 @@ async function exportFile(ctx: Ctx): Promise<string> {
 async function scanWorks(ctx: Ctx): Promise<boolean> {
   const tiny = path.join(ctx.work, 'tiny.export');
   fs.writeFileSync(tiny, '__REALTIME_TIMESTAMP=1700000000000000\n_SYSTEMD_UNIT=crio.service\nSYSLOG_IDENTIFIER=crio\nMESSAGE=time="2023-11-14T22:13:20Z" level=info msg="hello"\n\n');
-  const r = await runChild(process.execPath, [CLI, 'scan', '--journal', tiny, '--output', 'json']);
+  const r = await runChild(process.execPath, [ctx.cli, 'scan', '--journal', tiny, '--output', 'json']);
   return r.code !== null && [0, 1, 2].includes(r.code) && r.stdout.trim().startsWith('{');
 }
 
@@ -120,7 +135,7 @@ async function scanVsGrep(ctx: Ctx): Promise<BenchResult> {
   const real = await scanWorks(ctx);
   const pats = grepPatterns();
   const grepArgs = ['-a', '-c', '-E', ...pats.flatMap((p) => ['-e', p]), file];
-  const scanCmd = real ? [CLI, 'scan', '--journal', file, '--output', 'json'] : [WORKERS, 'scan-inprocess', '--file', file];
+  const scanCmd = real ? [ctx.cli, 'scan', '--journal', file, '--output', 'json'] : [ctx.workers, 'scan-inprocess', '--file', file];
   const scanRuns: number[] = [];
   const grepRuns: number[] = [];
   let grepCount = '';
@@ -156,10 +171,10 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
   let fSum: Record<string, unknown> = {};
   let nSum: Record<string, unknown> = {};
   for (let k = 0; k < ctx.reps; k++) {
-    const f = check(await runChild(process.execPath, [WORKERS, 'follow-export', '--dir', dir], { keepStdout: 0 }), 'follow-export');
+    const f = check(await runChild(process.execPath, [ctx.workers, 'follow-export', '--dir', dir], { keepStdout: 0 }), 'follow-export');
     runs.push(round(f.cpuSeconds, 2));
     fSum = workerSummary(f);
-    const n = check(await runChild(process.execPath, [WORKERS, 'naive-json', '--dir', dir], { keepStdout: 0 }), 'naive-json');
+    const n = check(await runChild(process.execPath, [ctx.workers, 'naive-json', '--dir', dir], { keepStdout: 0 }), 'naive-json');
     naive.push(round(n.cpuSeconds, 2));
     nSum = workerSummary(n);
     ctx.log(`follow-cpu rep ${k + 1}: export path ${f.cpuSeconds.toFixed(2)} s CPU (${f.wallSeconds.toFixed(1)} s wall), naive ${n.cpuSeconds.toFixed(2)} s CPU (${n.wallSeconds.toFixed(1)} s wall)`);
@@ -187,7 +202,7 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
 }
 
 async function memory10m(ctx: Ctx): Promise<BenchResult> {
-  const r = check(await runChild(process.execPath, ['--expose-gc', WORKERS, 'memory', '--entries', String(ctx.memoryEntries), '--containers', String(ctx.memoryContainers)], { keepStdout: 0 }), 'memory worker');
+  const r = check(await runChild(process.execPath, ['--expose-gc', ctx.workers, 'memory', '--entries', String(ctx.memoryEntries), '--containers', String(ctx.memoryContainers)], { keepStdout: 0 }), 'memory worker');
   const s = workerSummary(r) as { points?: { entries: number; rssBytes: number; heapUsedBytes: number; seconds: number }[]; baseRssBytes?: number; pipeline?: unknown; stats?: unknown };
   const pts = s.points ?? [];
   const half = pts[0];
@@ -260,7 +275,10 @@ export async function main(argv: string[]): Promise<number> {
   const userWork = values.work !== undefined;
   const work = values.work ?? fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-bench-'));
   fs.mkdirSync(work, { recursive: true });
+  const app = snapshotBuild(work);
   const ctx: Ctx = {
+    cli: path.join(app, 'dist/src/cli.js'),
+    workers: path.join(app, 'dist/bench/workers.js'),
     quick,
     entries: Number(values.entries ?? (quick ? 20_000 : 1_000_000)),
     reps: Number(values.reps ?? (quick ? 2 : 3)),
@@ -299,11 +317,12 @@ export async function main(argv: string[]): Promise<number> {
     const daemonNames = new Set(names.filter((n) => (DAEMON_BENCHMARKS as readonly string[]).includes(n)));
     if (daemonNames.size) {
       ctx.log(`daemon benchmarks: ${[...daemonNames].join(', ')} ...`);
-      Object.assign(res.benchmarks, await runDaemonBenchmarks({ repo: REPO, work, quick, names: daemonNames, log: ctx.log }));
+      Object.assign(res.benchmarks, await runDaemonBenchmarks({ cli: ctx.cli, work, quick, names: daemonNames, log: ctx.log }));
       save();
     }
   } finally {
     if (!userWork && !values.keep) fs.rmSync(work, { recursive: true, force: true });
+    else fs.rmSync(app, { recursive: true, force: true });
   }
   ctx.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; results in ${path.relative(process.cwd(), out) || out}`);
   printTable(res, names);
