@@ -162,6 +162,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     if (stopping || retryTimer !== null) return;
     const delay = Math.min(initialMs * 2 ** Math.min(attempt, 30), maxMs);
     attempt++;
+    log('debug', 'journal source retry scheduled', { delayMs: delay });
     retryTimer = setTimeout(() => {
       retryTimer = null;
       launch();
@@ -305,7 +306,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
         clearTimeout(hard);
       }
       save();
-      if (h.up) {
+      if (h.up || h.lastError !== 'stopped') {
         h.up = false;
         h.lastError = 'stopped';
         emit();

@@ -240,3 +240,50 @@ describe('journal follower without journalctl', () => {
     expect(c.entries).toEqual([]);
   });
 });
+
+describe('journal follower backoff (fake journalctl process)', () => {
+  it('doubles the delay up to the cap, resets it after a healthy run, and passes an argument array', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { PassThrough } = await import('node:stream');
+    let now = 1_000_000;
+    const runFor: number[] = [];
+    const calls: { file: string; args: string[] }[] = [];
+    const fakeSpawn = ((file: string, args: string[]) => {
+      calls.push({ file, args });
+      const p = Object.assign(new EventEmitter(), { stdout: new PassThrough(), stderr: new PassThrough(), pid: 4242, kill: () => true });
+      setImmediate(() => {
+        p.emit('spawn');
+        now += runFor.shift() ?? 10; // the process "runs" this long on the injected clock
+        p.stderr.end('journalctl: boom\n');
+        p.stdout.end();
+        setImmediate(() => p.emit('close', 1, null));
+      });
+      return p;
+    }) as unknown as typeof import('node:child_process').spawn;
+    mkdirSync(join(dir, 'j'));
+    const delays: number[] = [];
+    runFor.push(10, 10, 10, 10, 10, 10, 120_000, 10, 10);
+    const f = createJournalFollower({
+      journalctl: '/usr/bin/journalctl',
+      directories: [join(dir, 'j')],
+      stateDir: null,
+      clock: () => now,
+      spawn: fakeSpawn,
+      sink: collector(),
+      backoff: { initialMs: 1, maxMs: 8, resetAfterMs: 60_000 },
+      log: (_l, m, x) => {
+        if (m === 'journal source retry scheduled') delays.push((x as { delayMs: number }).delayMs);
+      },
+    });
+    followers.push(f);
+    f.start();
+    await waitFor('nine restarts', () => f.health().restarts >= 9);
+    await f.stop();
+    // runs 1-6 fail fast: 1,2,4,8,8,8; run 7 was healthy for 2 minutes: back to 1, then 2, 4
+    expect(delays.slice(0, 9)).toEqual([1, 2, 4, 8, 8, 8, 1, 2, 4]);
+    expect(f.health().lastError).toBe('stopped');
+    expect(calls[0]?.file).toBe('/usr/bin/journalctl');
+    expect(calls[0]?.args).toContain('--follow');
+    expect(calls[0]?.args[0]).toBe(`--directory=${join(dir, 'j')}`);
+  });
+});
