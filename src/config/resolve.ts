@@ -19,8 +19,8 @@ import {
 } from '../core/types.js';
 import { describeKind, normalizeHostPath } from './host-file-view.js';
 import { isNvidiaHandler, lookPath } from './nvidia.js';
-import { CRIO_SCHEMA, checkLeaf, isTable, tomlTypeName, type Schema } from './schema.js';
-import { keyPath, lineOf, scanKeyLines } from './toml-lines.js';
+import { CRIO_SCHEMA, checkLeaf, foldKeys, isTable, tomlTypeName, type Schema } from './schema.js';
+import { keyPath, lineOfFold, scanKeyLines } from './toml-lines.js';
 import { compareVersions, handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
 import { computeFindings } from './findings.js';
 import { mergeFindings } from '../findings/catalogue.js';
@@ -473,9 +473,13 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: Reso
       throw new Fatal({ kind: 'decode', message: wrap(kind, inner), path: p, line: t.line, column: t.column, detail: inner });
     }
     const lines = scanKeyLines(text);
+    // 1.24/1.25.0's runc deletion asks metadata.IsDefined("crio","runtime","default_runtime"): the key as written
+    const rawRuntime = isTable(doc.crio) && isTable(doc.crio.runtime) ? doc.crio.runtime : undefined;
+    const definesDefaultExactly = rawRuntime !== undefined && Object.prototype.hasOwnProperty.call(rawRuntime, 'default_runtime');
+    doc = foldKeys(doc, CRIO_SCHEMA, handlerKeys);
     const problem = typeCheck(doc, CRIO_SCHEMA, [], handlerKeys);
     if (problem) {
-      const line = lineOf(lines, problem.parts);
+      const line = lineOfFold(lines, problem.parts);
       const key = problem.parts.join('.');
       // Go's %T of the decoded value; BurntSushi >= 1.4 (CRI-O 1.31) prints "any" for "interface {}"
       const goT = tomlTypeName(problem.value);
@@ -499,15 +503,15 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: Reso
       for (const [name, h] of Object.entries(runtimes)) {
         const fields: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (handlerKeys[k] !== undefined) fields[k] = clone(v);
-        handlers.set(name, { fields, source: { file: p, line: lineOf(lines, ['crio', 'runtime', 'runtimes', name]) } });
+        handlers.set(name, { fields, source: { file: p, line: lineOfFold(lines, ['crio', 'runtime', 'runtimes', name]) } });
       }
     }
     if (runtime && Object.prototype.hasOwnProperty.call(runtime, 'default_runtime')) {
-      current = { name: runtime.default_runtime as string, source: { file: p, line: lineOf(lines, ['crio', 'runtime', 'default_runtime']) } };
+      current = { name: runtime.default_runtime as string, source: { file: p, line: lineOfFold(lines, ['crio', 'runtime', 'default_runtime']) } };
       defaultHistory.push(current);
-      if (rules.deletesRunc && current.name !== 'runc' && handlers.has('runc')) {
+      if (rules.deletesRunc && definesDefaultExactly && current.name !== 'runc' && handlers.has('runc')) {
         handlers.delete('runc');
-        runcDeletions.push({ file: p, line: lineOf(lines, ['crio', 'runtime', 'default_runtime']) });
+        runcDeletions.push({ file: p, line: lineOfFold(lines, ['crio', 'runtime', 'default_runtime']) });
       }
     }
   };

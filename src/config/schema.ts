@@ -152,3 +152,51 @@ export function checkLeaf(t: KeyType, v: unknown): { bad: unknown } | undefined 
       return isTable(v) ? undefined : { bad: v };
   }
 }
+
+/**
+ * BurntSushi/toml matches struct fields case-insensitively when there is no exact match
+ * (decode.go unifyStruct: strings.EqualFold), so `Default_Runtime = "x"` sets default_runtime.
+ * Rename such keys to the schema's spelling (an exact key wins when both are present). Map keys
+ * (runtime handler names, workload names) stay case-sensitive.
+ */
+export function foldKeys(doc: Record<string, unknown>, schema: Schema, handlerKeys: Record<string, KeyType>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const lower = new Map(Object.keys(schema).map((k) => [k.toLowerCase(), k]));
+  // case variants first, the exact spelling last, so the exact key wins a conflict
+  const entries = Object.entries(doc).sort(([a], [b]) => Number(schema[a] !== undefined) - Number(schema[b] !== undefined));
+  for (const [key, v] of entries) {
+    const target = schema[key] !== undefined ? key : (lower.get(key.toLowerCase()) ?? key);
+    const s = schema[target];
+    let value: unknown = v;
+    if (s !== undefined && typeof s !== 'string' && isTable(v)) {
+      if ('handlers' in s) {
+        const hl = new Map(Object.keys(handlerKeys).map((k) => [k.toLowerCase(), k]));
+        const handlers: Record<string, unknown> = {};
+        for (const [name, h] of Object.entries(v)) {
+          if (!isTable(h)) {
+            handlers[name] = h;
+            continue;
+          }
+          const fields: Record<string, unknown> = {};
+          const hEntries = Object.entries(h).sort(([a], [b]) => Number(handlerKeys[a] !== undefined) - Number(handlerKeys[b] !== undefined));
+          for (const [hk, hv] of hEntries) fields[handlerKeys[hk] !== undefined ? hk : (hl.get(hk.toLowerCase()) ?? hk)] = hv;
+          handlers[name] = fields;
+        }
+        value = handlers;
+      } else if (!('mapOfTables' in s)) value = foldKeys(v, s as Schema, handlerKeys);
+    }
+    const prev = out[target];
+    // two spellings of one table decode into the same struct: their keys merge
+    out[target] = isTable(prev) && isTable(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const p = out[k];
+    out[k] = isTable(p) && isTable(v) ? deepMerge(p, v) : v;
+  }
+  return out;
+}

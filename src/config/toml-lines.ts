@@ -201,3 +201,13 @@ export function scanKeyLines(source: string): Map<string, number> {
 export function lineOf(lines: KeyLines, parts: readonly string[]): number | null {
   return lines.get(keyPath(parts)) ?? null;
 }
+
+/** lineOf, falling back to a case-insensitive match (BurntSushi folds struct key case). */
+export function lineOfFold(lines: KeyLines, parts: readonly string[]): number | null {
+  const exact = lineOf(lines, parts);
+  if (exact !== null) return exact;
+  const want = keyPath(parts).toLowerCase();
+  let best: number | null = null;
+  for (const [k, line] of lines) if (k.toLowerCase() === want && (best === null || line < best)) best = line;
+  return best;
+}

@@ -223,6 +223,14 @@ describe('crio-config.md §15 conformance', () => {
     expect(summary(r)).toEqual({ default: 'crun', runtimes: ['crun', 'runc'], error: null });
   });
 
+  it('#28b struct keys match case-insensitively like BurntSushi/toml (EqualFold); handler names do not', () => {
+    const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/99.conf`]: '[CRIO.Runtime]\nDefault_Runtime = "nvidia"\n[crio.runtime.runtimes.nvidia]\nRuntime_Path = "/usr/bin/nvidia-container-runtime"\n' }), { crioVersion: '1.36.0' });
+    expect(r.effective?.defaultRuntime).toEqual({ name: 'nvidia', source: { file: `${D}/99.conf`, line: 2 } });
+    expect(r.effective?.runtimes.nvidia?.runtimePath).toBe('/usr/bin/nvidia-container-runtime');
+    const r2 = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/99.conf`]: dr('NVIDIA') + NV }), { crioVersion: '1.36.0' });
+    expect(r2.startError).toContain('default_runtime set to "NVIDIA", but no runtime entry table [crio.runtime.runtimes.NVIDIA] was found');
+  });
+
   it('#29 a wrong type is a fatal decode error naming key and line', () => {
     const r = check(makeTree({ [`${D}/50.conf`]: '[crio.runtime]\nlog_level = true\n' }), { crioVersion: '1.36.0' });
     expect(r.startError).toBe(
