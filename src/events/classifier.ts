@@ -13,7 +13,7 @@ import type { JournalEntry } from '../core/types.js';
 import type { Event, EventSource } from './event.js';
 import { parseLogrus } from './go-unquote.js';
 import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats } from './klog-joiner.js';
-import { createLru } from './lru.js';
+import { createLru, detach } from './lru.js';
 import { clip, PATTERNS, type PatternContext, type PatternRow } from './patterns.js';
 
 export interface ClassifierStats {
@@ -116,7 +116,10 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   function learn(id: string | undefined): void {
     if (id && id.length === 64) {
       const p = id.slice(0, 20);
-      if (prefixes.peek(p) !== id) prefixes.set(p, id);
+      if (prefixes.peek(p) !== id) {
+        const own = detach(id);
+        prefixes.set(own.slice(0, 20), own);
+      }
     }
   }
 

@@ -15,7 +15,7 @@
 import type { EventCounters } from '../core/types.js';
 import type { DefaultTimeline, DefaultValue } from './default-timeline.js';
 import type { Event, FailureReason } from './event.js';
-import { createLru, type Lru } from './lru.js';
+import { createLru, detach, type Lru } from './lru.js';
 
 export interface Thresholds {
   /** stuck when no exit after grace + this (default 2 min) */
@@ -56,7 +56,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   defaultGraceS: 30,
 };
 
-export const DEFAULT_LIMITS: Limits = { maxContainers: 50_000, maxPods: 10_000, maxEvidence: 6, maxLabelValues: 16 };
+export const DEFAULT_LIMITS: Limits = { maxContainers: 50_000, maxPods: 10_000, maxEvidence: 4, maxLabelValues: 16 };
 
 export interface Evidence {
   atMs: number;
@@ -150,8 +150,20 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** shared empty arrays, replaced on first write (most containers never fail an exec) */
+const EMPTY_TIMES: number[] = [];
+const EMPTY_EVIDENCE: Evidence[] = [];
+
+/** evidence lines are cut to this many characters of the journal message */
+const EVIDENCE_CHARS = 480;
+
 function addEvidence(list: Evidence[], max: number, ev: Event, note?: string): void {
-  const text = `${iso(ev.atMs)} ${ev.source}: ${ev.line.split('\n').join(' ⏎ ')}${note ? ` [${note}]` : ''}`;
+  // a fresh flat string of bounded size (never a slice that would keep the whole journal message alive)
+  // 64-hex IDs are shortened to 12 (the finding names the full container ID once)
+  // (ASCII only: one non-Latin-1 character would make V8 store the whole line in two bytes per char)
+  const short = ev.line.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1...');
+  const line = short.length > EVIDENCE_CHARS ? short.slice(0, EVIDENCE_CHARS) + '...' : short;
+  const text = `${iso(ev.atMs)} ${ev.source}: ${line.split('\n').join(' | ')}${note ? ` [${note}]` : ''}`;
   if (list.length >= max) {
     // keep the first two (how it started) and the latest ones
     list.splice(2, 1);
@@ -214,7 +226,8 @@ export function createCorrelator(opts: {
   function container(id: string): ContainerState {
     let c = containers.get(id);
     if (!c) {
-      c = { id, stopRequests: 0, crioStopRequests: 0, killFailures: 0, kubeletFailures: 0, execTotal: 0, execRecent: [], execLoopDetected: false, evidence: [], execEvidence: [] };
+      id = detach(id);
+      c = { id, stopRequests: 0, crioStopRequests: 0, killFailures: 0, kubeletFailures: 0, execTotal: 0, execRecent: EMPTY_TIMES, execLoopDetected: false, evidence: [], execEvidence: EMPTY_EVIDENCE };
       containers.set(id, c);
     }
     return c;
@@ -230,10 +243,12 @@ export function createCorrelator(opts: {
     if (!key) return undefined;
     let p = pods.get(key);
     if (!p) {
-      p = { key, namespace: ns ?? null, pod: name ?? null, sandboxIds: [], containers: [], syncErrors: 0, evidence: [] };
+      key = detach(key);
+      p = { key, namespace: detach(ns) ?? null, pod: detach(name) ?? null, sandboxIds: [], containers: [], syncErrors: 0, evidence: [] };
       pods.set(key, p);
     }
     if (uid && p.podUID !== uid) {
+      uid = detach(uid);
       p.podUID = uid;
       podByUid.set(uid, key);
     }
@@ -241,11 +256,11 @@ export function createCorrelator(opts: {
   }
 
   function link(c: ContainerState, ev: Event): PodState | undefined {
-    if (ev.namespace && !c.namespace) c.namespace = ev.namespace;
-    if (ev.pod && !c.pod) c.pod = ev.pod;
-    if (ev.podUID && !c.podUID) c.podUID = ev.podUID;
-    if (ev.container && !c.name) c.name = ev.container;
-    if (ev.sandboxId && !c.sandboxId) c.sandboxId = ev.sandboxId;
+    if (ev.namespace && !c.namespace) c.namespace = detach(ev.namespace);
+    if (ev.pod && !c.pod) c.pod = detach(ev.pod);
+    if (ev.podUID && !c.podUID) c.podUID = detach(ev.podUID);
+    if (ev.container && !c.name) c.name = detach(ev.container);
+    if (ev.sandboxId && !c.sandboxId) c.sandboxId = detach(ev.sandboxId);
     if (!c.pod && c.sandboxId) {
       const k = podBySandbox.get(c.sandboxId);
       const p = k ? pods.peek(k) : undefined;
@@ -270,6 +285,7 @@ export function createCorrelator(opts: {
   function addSandbox(p: PodState, sid: string): void {
     if (!p.sandboxIds.includes(sid)) {
       if (p.sandboxIds.length >= 4) p.sandboxIds.shift();
+      sid = detach(sid);
       p.sandboxIds.push(sid);
     }
     podBySandbox.set(sid, p.key);
@@ -358,7 +374,7 @@ export function createCorrelator(opts: {
             apparmor.signalDenials++;
             apparmor.lastSignalAtMs = ev.atMs;
             const peer = ev.peer ?? ev.comm ?? 'unknown';
-            if (!apparmor.peers.includes(peer) && apparmor.peers.length < 8) apparmor.peers.push(peer);
+            if (!apparmor.peers.includes(peer) && apparmor.peers.length < 8) apparmor.peers.push(detach(peer));
             addEvidence(apparmor.evidence, lim.maxEvidence, ev);
           }
           return;
@@ -434,8 +450,8 @@ export function createCorrelator(opts: {
           if (c.firstStopAtMs === undefined) c.firstStopAtMs = ev.atMs;
           if (c.lateKillFailAtMs === undefined && ev.atMs >= c.firstStopAtMs + grace(c) + th.killLoopAfterGraceMs) c.lateKillFailAtMs = ev.atMs;
           c.killReason = ev.reason ?? 'other';
-          if (ev.runtimePath) c.runtimePath = ev.runtimePath;
-          if (ev.runtimeRoot) c.runtimeRoot = ev.runtimeRoot;
+          if (ev.runtimePath && ev.runtimePath !== c.runtimePath) c.runtimePath = detach(ev.runtimePath);
+          if (ev.runtimeRoot && ev.runtimeRoot !== c.runtimeRoot) c.runtimeRoot = detach(ev.runtimeRoot);
           addEvidence(c.evidence, lim.maxEvidence, ev);
           counters?.killFailure(capReason(c.killReason), capRuntime(runtimeLabel(ev.runtimePath)), defaultLabel());
           break;
@@ -517,7 +533,7 @@ export function createCorrelator(opts: {
     c.execTotal++;
     c.execLastAtMs = ev.atMs;
     const from = ev.atMs - th.execLoopWindowMs;
-    c.execRecent = c.execRecent.filter((t) => t > from);
+    c.execRecent = c.execRecent.filter((t) => t > from); // always a fresh array (never the shared empty one)
     c.execRecent.push(ev.atMs);
     if (c.execRecent.length > th.execLoopCount) c.execRecent.shift();
     if (c.execRecent.length >= th.execLoopCount && c.execLoopSinceMs === undefined) {
@@ -526,7 +542,10 @@ export function createCorrelator(opts: {
       c.execLoopFirstAtMs ??= ev.atMs;
       c.execDefault = tl.inForce();
     }
-    if (c.execTotal <= 2 || c.execLoopSinceMs === ev.atMs) addEvidence(c.execEvidence, lim.maxEvidence, ev, 'exec permission denied');
+    if (c.execTotal <= 2 || c.execLoopSinceMs === ev.atMs) {
+      if (c.execEvidence === EMPTY_EVIDENCE) c.execEvidence = [];
+      addEvidence(c.execEvidence, lim.maxEvidence, ev, 'exec permission denied');
+    }
   }
 
   function noteHandlerMissing(ev: Event): void {
@@ -535,7 +554,7 @@ export function createCorrelator(opts: {
     if (!e) {
       if (handlerMissing.size >= 32) return;
       e = { count: 0, lastAtMs: ev.atMs, evidence: [] };
-      handlerMissing.set(h, e);
+      handlerMissing.set(detach(h), e);
     }
     e.count++;
     e.lastAtMs = ev.atMs;

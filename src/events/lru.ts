@@ -62,3 +62,14 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
     max,
   };
 }
+
+/**
+ * A copy of `s` that does not keep a larger string alive. Regex groups and slices of a journal
+ * message are V8 "sliced strings" that pin the whole message; long-lived state (IDs, names, paths)
+ * must hold its own copy or a 64-hex ID costs a whole log line.
+ */
+export function detach(s: string): string;
+export function detach(s: string | undefined): string | undefined;
+export function detach(s: string | undefined): string | undefined {
+  return s === undefined || s.length < 13 ? s : (' ' + s).slice(1);
+}

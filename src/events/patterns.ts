@@ -75,7 +75,7 @@ function handlerMissingIn(text: string): string | undefined {
 
 /** Bound evidence text. */
 export function clip(s: string, max = 600): string {
-  return s.length <= max ? s : s.slice(0, max) + '…';
+  return s.length <= max ? s : s.slice(0, max) + '...';
 }
 
 /** `ns/pod` (klog.KObj) split. */
