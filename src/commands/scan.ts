@@ -38,7 +38,7 @@ config (seeds the default-runtime timeline with what the files say; read only wh
   --crio-version X.Y.Z         CRI-O version for version-dependent rules
 
 evaluation:
-  --at TIME                    evaluate at this ISO 8601 time (default: the last entry)
+  --at TIME                    evaluate at this ISO 8601 time, ignoring later entries (default: the last entry)
   --stuck-after SECONDS        stuck Terminating after grace period + this (default 120)
   --exec-loop-count N          exec loop: N permission-denied failures ... (default 3)
   --exec-loop-window SECONDS   ... within this window (default 60)
@@ -220,8 +220,12 @@ export async function scan(opts: {
   read: (sink: JournalSink) => Promise<ReadResult>;
 }): Promise<ScanResult> {
   const pipeline = createEventPipeline({ clock: Date.now, config: opts.config, thresholds: opts.thresholds });
+  // --at: the node as it was then; later entries are not ingested
+  const limitUs = opts.atMs !== undefined && opts.atMs !== null ? opts.atMs * 1000 : Infinity;
   const read = await opts.read({
-    entry: (e) => pipeline.ingest(e),
+    entry: (e) => {
+      if (e.realtimeUs <= limitUs) pipeline.ingest(e);
+    },
     skip: () => {
       // counted by the parser (ReadResult.skipped)
     },

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, scan } from '../../src/commands/scan.js';
+import { main } from '../../src/commands/scan.js';
 import type { EventSnapshot, JournalEntry } from '../../src/core/types.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { CLI, REPO } from '../helpers/daemon-process.js';
@@ -66,11 +65,14 @@ describe('scan on the sample journal', () => {
     expect(out).toMatch(/2025-11-28T10:31:05\.020Z {2}crun +journal: reload/);
   });
 
-  it('--at evaluates earlier: before grace + 2 min nothing is stuck and the exit status drops', async () => {
+  it('--at evaluates the node as it was then: at 10:14 only the exec loop is active (warning, exit 1)', async () => {
     const { code, out } = await runMain([SAMPLE, '--output', 'json', '--at', '2025-11-28T10:14:00Z']);
     const j = JSON.parse(out) as EventSnapshot;
+    expect(j.entries).toBe(35);
     expect(j.stuckTerminating).toEqual([]);
-    expect(code).toBe(2); // the kill failures in the file are still known
+    expect(j.killFailures).toEqual([]);
+    expect(j.findings.map((f) => f.id)).toEqual(['exec-permission-denied-loop']);
+    expect(code).toBe(1);
   });
 
   it('rejects bad usage with a one-line error (exit 3 through the CLI)', async () => {
@@ -110,16 +112,7 @@ describe('scan on the bundled demo incident', () => {
     const entries = await entriesOf(INCIDENT);
     const t0 = Math.floor(entries[0]!.realtimeUs / 1000);
     const at = async (s: number, extra: string[] = []) => JSON.parse((await runMain([INCIDENT, '--output', 'json', '--at', new Date(t0 + s * 1000).toISOString(), ...extra])).out) as EventSnapshot;
-    // scan knows every entry of the file; --at only moves the evaluation time, so check the
-    // time-dependent parts: what is active at +60 s of replay
-    const early = await scan({
-      config: null,
-      atMs: t0 + 60_000,
-      read: (sink) =>
-        readJournalFile('-', sink, {
-          stdin: Readable.from([Buffer.from(fs.readFileSync(INCIDENT, 'utf8').split('\n').filter((l) => l && Number(JSON.parse(l).__REALTIME_TIMESTAMP) <= (t0 + 60_000) * 1000).join('\n') + '\n')]),
-        }),
-    });
+    const early = await at(60);
     const ids = new Set(early.findings.map((f) => f.id));
     expect(ids.has('stop-failures-under-nvidia-default')).toBe(true);
     expect(ids.has('exec-permission-denied-loop')).toBe(true);
