@@ -287,6 +287,14 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     pollInFlight = (async () => {
       const wasUp = api.up;
       await pollCrio();
+      // the CRI-O version was unknown (no flag, no binary here): take it from the journal's start line
+      if (crioVersion === null && pipeline && !stopping) {
+        const v = pipeline.snapshot(clock()).crio.version;
+        if (v) {
+          crioVersion = v;
+          runEngine(`CRI-O version ${v} from the journal`);
+        }
+      }
       const scanDue = lastScanAt === null || clock() - lastScanAt >= (deps.processScanIntervalMs ?? 300_000) || api.up !== wasUp;
       if (scanDue && !stopping && (await lookupProcess()) && !stopping) {
         watcher?.setTargets(configWatchPaths(inputs()));

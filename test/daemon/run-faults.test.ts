@@ -11,7 +11,7 @@ import { resolveConfig } from '../../src/config/index.js';
 import type { ConfigReport } from '../../src/core/types.js';
 import { createDaemon, eventPipelineFactory, type Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';
-import { createLogger } from '../../src/daemon/log.js';
+import { createLogger, silentLogger } from '../../src/daemon/log.js';
 import { sample, waitFor } from '../helpers/daemon-process.js';
 import { startFakeCrio, type FakeCrio } from '../helpers/fake-crio.js';
 
@@ -140,5 +140,20 @@ describe('daemon fault isolation', () => {
     expect(st.drift).toBe(true);
     expect(st.findings.map((f) => f.id)).toContain('pending-runtime-change');
     expect(JSON.parse((await get(url, '/api/v1/status')).text).live.defaultRuntime).toBe('runc');
+  });
+
+  it('takes the CRI-O version from the journal when nothing else knows it, and re-runs the engine with it', async () => {
+    const flags = parseRunFlags(['--root', root, '--web.listen-address', '127.0.0.1:0', '--no-journal', '--crio-poll-interval', '100ms'], {}, 'n');
+    daemon = createDaemon({ flags, clock: Date.now, log: silentLogger, listProcesses: null, createPipeline: eventPipelineFactory });
+    await daemon.start();
+    expect(daemon.status().config.report?.crioVersion ?? null).toBeNull();
+    const us = Date.now() * 1000;
+    daemon.sink.entry({
+      cursor: null, realtimeUs: us, unit: 'crio.service', identifier: 'crio', transport: 'stdout', pid: 1, streamId: null, bootId: null,
+      message: 'time="2026-11-28 21:52:12.501635650Z" level=info msg="Starting CRI-O, version: 1.24.6, git: unknown(clean)"',
+    });
+    await waitFor('the engine re-run with 1.24.6', async () => daemon!.status().config.report?.crioVersion === '1.24.6');
+    expect(daemon.status().crioVersion).toBe('1.24.6');
+    expect(daemon.status().config.reloads.success).toBe(2);
   });
 });
