@@ -501,8 +501,10 @@ export function createCorrelator(opts: {
         if (t !== undefined && t <= nowMs && (best === undefined || t < best)) best = t;
       };
       if (c.exitedAtMs !== undefined) take(c.exitedAtMs);
-      if (c.weakStoppedAtMs !== undefined && (c.lastKillFailAtMs ?? -Infinity) <= c.weakStoppedAtMs) {
-        take(c.weakStoppedAtMs + th.killBackoffMaxMs);
+      // weak evidence (A2): once the kill backoff maximum has passed without a further kill failure,
+      // the container is taken as stopped when CRI-O said so
+      if (c.weakStoppedAtMs !== undefined && (c.lastKillFailAtMs ?? -Infinity) <= c.weakStoppedAtMs && nowMs >= c.weakStoppedAtMs + th.killBackoffMaxMs) {
+        take(c.weakStoppedAtMs);
       }
       const p = podOfContainer(c);
       if (p?.removedAtMs !== undefined && (c.firstStopAtMs === undefined || p.removedAtMs >= c.firstStopAtMs)) take(p.removedAtMs);

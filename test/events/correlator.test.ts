@@ -65,7 +65,16 @@ describe('stuck Terminating', () => {
     b.cor.ingest(mk('stopped-weak', T0 + 110 * S, { containerId: ID }));
     const c = [...b.cor.containers()][0]!;
     expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN - 1)).toBeUndefined();
-    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN)).toBe(T0 + 110 * S + 2 * MIN);
+    // then it counts as stopped when CRI-O said so
+    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN)).toBe(T0 + 110 * S);
+  });
+
+  it('a normal SIGKILL after the grace period (A3, A2, no conmon line in the input) is never reported stuck', () => {
+    const { cor } = setup();
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    cor.ingest(mk('stop-timeout', T0 + 30 * S, { containerId: ID }));
+    cor.ingest(mk('stopped-weak', T0 + 30 * S + 200, { containerId: ID }));
+    expect(stuckPods(cor, T0 + 10 * MIN)).toEqual([]);
   });
 
   it('clears when the pod is removed (SyncLoop REMOVE / Removed pod sandbox)', () => {
