@@ -17,11 +17,16 @@
  *   A journalctl that is alive but silent is NOT restarted: a quiet journal is normal and
  *   journalctl gives no heartbeat to tell "stuck" from "quiet".
  * - Directory: one --directory (journalctl uses the last one given), chosen by chooseDirectory().
+ *   While a fallback directory is followed (the volatile /run/log/journal early at boot), the
+ *   follower moves to the preferred one as soon as it holds journal files (journald flushed to
+ *   /var/log/journal), resuming by cursor; this is not counted as a restart. The cursor names the
+ *   /run copy, so journalctl resumes at the /var copy of the last entry: that copy is recognised
+ *   (same time, boot, pid, unit, message) and dropped.
  *   None exists yet, or the followed one disappears: health down with the reason, retried with the
  *   same backoff, never a crash.
  */
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
-import type { Clock, SourceHealth } from '../core/types.js';
+import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
 import { createCursorStore, cursorRealtimeUs } from './cursor-store.js';
 import { createExportParser } from './export-parser.js';
 import { chooseDirectory, fsProbe, journalctlArgs, type DirProbe } from './journalctl.js';
@@ -73,6 +78,11 @@ export interface JournalFollower {
 
 const HOUR_US = 3_600_000_000;
 
+/** The same journal record, possibly read from another file (another cursor). */
+function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
+  return a.realtimeUs === b.realtimeUs && a.bootId === b.bootId && a.pid === b.pid && a.unit === b.unit && a.message === b.message;
+}
+
 export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   const spawn = deps.spawn ?? nodeSpawn;
   const bin = deps.journalctl ?? 'journalctl';
@@ -101,6 +111,8 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   let unsaved = 0;
   let lastSaveAt = 0;
   let stopWaiters: (() => void)[] = [];
+  /** set while journalctl is being stopped to move to a preferred directory */
+  let switchTo: string | null = null;
 
   // a consumer that throws must not kill the daemon nor desynchronise the parser: log (bounded) and go on
   let consumerErrors = 0;
@@ -110,8 +122,21 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       log('error', 'journal entry consumer failed', { error: err instanceof Error ? err.message : String(err), count: consumerErrors });
     }
   }
+  /** the last entry delivered, and whether the next one is the first of a new journalctl */
+  let lastEntry: JournalEntry | null = null;
+  let firstOfProcess = false;
   const sink: JournalSink = {
     entry(e) {
+      if (firstOfProcess) {
+        firstOfProcess = false;
+        // the resume cursor was not found (journald copied the entry to another file, e.g. the
+        // flush from /run to /var): journalctl resumed at the copy of the last entry we delivered
+        if (lastEntry !== null && sameEntry(lastEntry, e)) {
+          log('debug', 'dropped the copy of the last delivered entry after a resume', { cursor: e.cursor });
+          return;
+        }
+      }
+      lastEntry = e;
       h.lastEntryAtUs = e.realtimeUs;
       try {
         deps.sink.entry(e);
@@ -197,6 +222,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       matches: deps.matches,
     });
     const parser = createExportParser(sink, { ...deps.parser, resumeCursor: usedCursor });
+    firstOfProcess = usedCursor !== null;
     let proc: ChildProcess;
     try {
       proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -247,6 +273,12 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
         for (const f of w) f();
         return;
       }
+      if (switchTo !== null) {
+        // a deliberate move to a preferred directory: not a failure, no backoff
+        switchTo = null;
+        launch();
+        return;
+      }
       const ranMs = clock() - childStartedAt;
       if (ranMs >= resetAfterMs) attempt = 0;
       const lastLine = stderr.trim().split('\n').pop() ?? '';
@@ -265,9 +297,22 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   function tick(): void {
     if (unsaved > 0 || (cursor !== null && cursor !== savedCursor)) save();
     // the followed directory disappeared: stop that journalctl, the restart path reports it
-    if (child !== null && childDir !== null && !probe.isDir(childDir)) {
+    if (child === null || childDir === null || switchTo !== null) return;
+    if (!probe.isDir(childDir)) {
       log('warn', 'journal directory disappeared', { directory: childDir });
       child.kill('SIGTERM');
+      return;
+    }
+    // following a fallback (e.g. /run/log/journal early at boot) while a preferred directory now
+    // holds journal files (journald flushed to /var/log/journal): move there
+    const rank = deps.directories.indexOf(childDir);
+    if (rank > 0) {
+      const best = chooseDirectory(deps.directories, probe);
+      if (best !== null && deps.directories.indexOf(best) < rank && probe.hasJournalFiles(best)) {
+        log('info', 'switching to the preferred journal directory', { from: childDir, to: best });
+        switchTo = best;
+        child.kill('SIGTERM');
+      }
     }
   }
 

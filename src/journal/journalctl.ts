@@ -87,11 +87,12 @@ export function journalDirectories(root: string, override?: string): string[] {
 
 export interface DirProbe {
   isDir(path: string): boolean;
-  /** true when *.journal or *.journal~ files are in the directory or its machine-id subdirectories */
+  /** true when *.journal or *.journal~ files are in the directory or its machine-id (32 hex) subdirectories */
   hasJournalFiles(path: string): boolean;
 }
 
 const JOURNAL_FILE = /\.journal~?$/;
+const MACHINE_ID = /^[0-9a-f]{32}$/;
 
 export const fsProbe: DirProbe = {
   isDir(path: string): boolean {
@@ -105,8 +106,9 @@ export const fsProbe: DirProbe = {
     try {
       const names = readdirSync(path, { withFileTypes: true });
       if (names.some((d) => d.isFile() && JOURNAL_FILE.test(d.name))) return true;
-      for (const d of names.slice(0, 64)) {
-        if (!d.isDirectory()) continue;
+      for (const d of names) {
+        // journalctl --directory reads machine-id subdirectories only (128-bit ids in hex)
+        if (!d.isDirectory() || !MACHINE_ID.test(d.name)) continue;
         try {
           if (readdirSync(join(path, d.name)).some((n) => JOURNAL_FILE.test(n))) return true;
         } catch {

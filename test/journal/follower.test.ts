@@ -163,6 +163,28 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
     expect(msgs(c.entries).slice(4)).toEqual(['again 0', 'again 1']);
   });
 
+  it('moves from the volatile to the persistent journal when journald starts writing there', async () => {
+    const persistent = join(dir, 'var', 'log', 'journal');
+    const volatile = join(dir, 'run', 'log', 'journal');
+    mkdirSync(persistent, { recursive: true }); // exists but empty, as before journald's flush
+    const machine = '3d1219c7c4c5404aaa1f6d2a48adfda4';
+    mkdirSync(join(volatile, machine), { recursive: true });
+    const t = Date.now() * 1000 - 5_000_000;
+    await makeJournal(join(volatile, machine), crioEntries(3, { prefix: 'run', startUs: t }));
+    const logs: string[] = [];
+    const { f, c } = follower({ directories: [persistent, volatile], log: (_l, m) => void logs.push(m) });
+    f.start();
+    await waitFor('volatile entries', () => c.entries.length === 3);
+    // journald "flushes": the persistent journal gets the same entries plus new ones
+    mkdirSync(join(persistent, machine));
+    await makeJournal(join(persistent, machine), [...crioEntries(3, { prefix: 'run', startUs: t }), ...crioEntries(2, { prefix: 'var', startUs: t + 1000 })]);
+    await waitFor('persistent entries', () => c.entries.length >= 5);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(logs).toContain('switching to the preferred journal directory');
+    expect(msgs(c.entries)).toEqual(['run 0', 'run 1', 'run 2', 'var 0', 'var 1']);
+    expect(f.health()).toMatchObject({ up: true, restarts: 0 });
+  });
+
   it('falls back to the lookback window when journalctl rejects the saved cursor', async () => {
     const jdir = join(dir, 'journal');
     mkdirSync(jdir);

@@ -48,8 +48,13 @@ describe('journalctl arguments and directories', () => {
     const root = join(dir, 'root');
     const [v, r] = journalDirectories(root) as [string, string];
     expect(chooseDirectory([v, r])).toBeNull();
-    mkdirSync(join(r, 'machineid'), { recursive: true });
-    writeFileSync(join(r, 'machineid', 'system.journal'), '');
+    mkdirSync(join(r, 'not-a-machine-id'), { recursive: true });
+    writeFileSync(join(r, 'not-a-machine-id', 'system.journal'), ''); // journalctl ignores this subdirectory
+    mkdirSync(v, { recursive: true });
+    expect(chooseDirectory([v, r])).toBe(v);
+    rmSync(v, { recursive: true });
+    mkdirSync(join(r, '3d1219c7c4c5404aaa1f6d2a48adfda4'), { recursive: true });
+    writeFileSync(join(r, '3d1219c7c4c5404aaa1f6d2a48adfda4', 'system.journal'), '');
     expect(chooseDirectory([v, r])).toBe(r);
     mkdirSync(v, { recursive: true });
     expect(chooseDirectory([v, r])).toBe(r); // /var/log/journal exists but is empty (Storage=volatile)
