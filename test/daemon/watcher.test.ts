@@ -12,7 +12,7 @@ let watcher: ConfigWatcher | null = null;
 let batches: string[][] = [];
 let waiters: ((b: string[]) => void)[] = [];
 
-function nextBatch(timeoutMs = 3000): Promise<string[]> {
+function nextBatch(timeoutMs = 8000): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no config change within ${timeoutMs} ms; batches so far: ${JSON.stringify(batches)}`)), timeoutMs);
     waiters.push((b) => {
