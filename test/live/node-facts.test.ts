@@ -1,3 +1,5 @@
+import os from 'node:os';
+import si from 'systeminformation';
 import { describe, expect, it } from 'vitest';
 import { collectNodeFacts } from '../../src/live/node-facts.js';
 
@@ -42,5 +44,13 @@ describe('node facts', () => {
     expect(rooted.up).toBe(false);
     expect(rooted.facts.kernel).toBeNull();
     expect(rooted.lastError).toMatch(/--root is \/host/);
+  });
+
+  it('reads this machine through the real systeminformation', async () => {
+    const r = await collectNodeFacts({ root: '/', nodeName: 'here', deps: { osInfo: () => si.osInfo(), graphics: () => si.graphics() } });
+    expect(r.facts.kernel).toBe(os.release());
+    expect(r.facts.os).not.toBeNull();
+    expect(typeof r.facts.nvidiaGpus).toBe('number');
+    expect(r.facts.gpuModels.length).toBeLessThanOrEqual(r.facts.nvidiaGpus ?? 0);
   });
 });
