@@ -1,11 +1,17 @@
 /**
- * A bounded map with least-recently-used eviction (Map insertion order; `touch` on get/set).
- * All correlator and classifier state lives in these, so memory stays flat under churn.
- * When full, the oldest max/64 entries are evicted at once (amortised O(1) per insert).
+ * A bounded map with approximate least-recently-used eviction (the CLOCK / second-chance scheme
+ * over a Map's insertion order). All correlator and classifier state lives in these, so memory
+ * stays flat under churn.
+ * - `get` only marks the entry as used (no re-insertion: reordering a Map on every hit was the
+ *   most expensive part of the event path);
+ * - when full, the oldest max/64 unused entries are evicted in one pass; used entries met on the
+ *   way get a second chance (moved to the back, mark cleared). One iterator per batch, because a
+ *   Map keeps deleted slots at its front until it rehashes and rescanning them per insert is
+ *   quadratic under churn.
  */
 export interface Lru<K, V> {
   get(key: K): V | undefined;
-  /** get without refreshing recency */
+  /** get without marking the entry as used */
   peek(key: K): V | undefined;
   set(key: K, value: V): void;
   delete(key: K): boolean;
@@ -18,44 +24,74 @@ export interface Lru<K, V> {
   readonly max: number;
 }
 
+interface Slot<V> {
+  v: V;
+  used: boolean;
+}
+
 export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => void): Lru<K, V> {
   if (!(max >= 1)) throw new Error(`LRU cap must be >= 1, got ${max}`);
-  const map = new Map<K, V>();
+  const map = new Map<K, Slot<V>>();
   const batch = Math.max(1, Math.floor(max / 64));
   let evictions = 0;
+
+  function evictBatch(): void {
+    let n = batch;
+    let scanned = 0;
+    const limit = map.size;
+    for (const [k, s] of map) {
+      if (scanned++ >= limit) break;
+      if (s.used) {
+        s.used = false;
+        map.delete(k);
+        map.set(k, s);
+        continue;
+      }
+      map.delete(k);
+      evictions++;
+      onEvict?.(k, s.v);
+      if (--n === 0) return;
+    }
+    if (n === batch) {
+      // everything was recently used: evict the oldest anyway
+      const first = map.entries().next();
+      if (!first.done) {
+        map.delete(first.value[0]);
+        evictions++;
+        onEvict?.(first.value[0], first.value[1].v);
+      }
+    }
+  }
+
   return {
     get(key) {
-      const v = map.get(key);
-      if (v !== undefined) {
-        map.delete(key);
-        map.set(key, v);
-      }
-      return v;
+      const s = map.get(key);
+      if (s === undefined) return undefined;
+      s.used = true;
+      return s.v;
     },
-    peek: (key) => map.get(key),
+    peek: (key) => map.get(key)?.v,
     set(key, value) {
-      if (map.has(key)) map.delete(key);
-      else if (map.size >= max) {
-        // Evict a batch of the oldest entries with ONE iterator: a Map keeps deleted slots at its
-        // front until it rehashes, so fetching "the first key" once per insert would rescan them
-        // every time (quadratic under churn).
-        let n = batch;
-        for (const [k, v] of map) {
-          map.delete(k);
-          evictions++;
-          onEvict?.(k, v);
-          if (--n === 0) break;
-        }
+      const s = map.get(key);
+      if (s !== undefined) {
+        s.v = value;
+        s.used = true;
+        return;
       }
-      map.set(key, value);
+      if (map.size >= max) evictBatch();
+      map.set(key, { v: value, used: false });
     },
     delete: (key) => map.delete(key),
     has: (key) => map.has(key),
     get size() {
       return map.size;
     },
-    values: () => map.values(),
-    entries: () => map.entries(),
+    *values() {
+      for (const s of map.values()) yield s.v;
+    },
+    *entries() {
+      for (const [k, s] of map) yield [k, s.v] as [K, V];
+    },
     get evictions() {
       return evictions;
     },
