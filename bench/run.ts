@@ -59,6 +59,11 @@ interface Ctx {
   exportFile?: string;
 }
 
+/** value / baseline, or null when the baseline is below the clock resolution (tiny inputs). */
+function ratioOf(value: number, baseline: number, digits: number): number | null {
+  return baseline > 0 ? round(value / baseline, digits) : null;
+}
+
 const escapeEre = (s: string): string => s.replace(/[\\.[\]()*+?{}|^$]/g, '\\$&');
 
 /** The classifier's prefilter substrings, as the grep baseline patterns. */
@@ -136,31 +141,47 @@ async function scanVsGrep(ctx: Ctx): Promise<BenchResult> {
   const pats = grepPatterns();
   const grepArgs = ['-a', '-c', '-E', ...pats.flatMap((p) => ['-e', p]), file];
   const scanCmd = real ? [ctx.cli, 'scan', '--journal', file, '--output', 'json'] : [ctx.workers, 'scan-inprocess', '--file', file];
+  // CPU time (user+sys) is the figure: on a shared 2-core machine wall time mostly measures the
+  // neighbours. Wall times are kept in the details.
   const scanRuns: number[] = [];
   const grepRuns: number[] = [];
+  const scanWall: number[] = [];
+  const grepWall: number[] = [];
   let grepCount = '';
   let scanSummary: Record<string, unknown> = {};
   for (let k = 0; k < ctx.reps; k++) {
     const g = check(await runChild('grep', grepArgs, { env: { ...process.env, LC_ALL: 'C' } }), 'grep', [0, 1]);
-    grepRuns.push(round(g.wallSeconds, 3));
+    grepRuns.push(round(g.cpuSeconds, 2));
+    grepWall.push(round(g.wallSeconds, 3));
     grepCount = g.stdout.trim();
     const s = check(await runChild(process.execPath, scanCmd, { keepStdout: 1 << 20 }), 'scan', [0, 1, 2]);
-    scanRuns.push(round(s.wallSeconds, 3));
+    scanRuns.push(round(s.cpuSeconds, 2));
+    scanWall.push(round(s.wallSeconds, 3));
     try {
       const snap = JSON.parse(s.stdout) as { entries?: number; killFailures?: unknown[]; stuckTerminating?: unknown[]; findings?: unknown[] };
       scanSummary = { entries: snap.entries, killFailureRows: snap.killFailures?.length, stuckRows: snap.stuckTerminating?.length, findings: snap.findings?.length };
     } catch {
       scanSummary = { stdout: s.stdout.slice(0, 200) };
     }
-    ctx.log(`scan-vs-grep rep ${k + 1}: scan ${s.wallSeconds.toFixed(2)} s, grep ${g.wallSeconds.toFixed(2)} s`);
+    ctx.log(`scan-vs-grep rep ${k + 1}: scan ${s.cpuSeconds.toFixed(2)} s CPU (${s.wallSeconds.toFixed(2)} s wall), grep ${g.cpuSeconds.toFixed(2)} s CPU (${g.wallSeconds.toFixed(2)} s wall)`);
   }
   const value = median(scanRuns);
   const baseline = median(grepRuns);
-  const ratio = round(value / baseline, 2);
+  const ratio = ratioOf(value, baseline, 2);
   return {
-    metric: 'wall time of scan over the export stream vs grep -cE with the classifier prefilters',
-    unit: 's', value, baseline, ratio, limit: 5, pass: ratio <= 5, runs: scanRuns,
-    details: { baselineRuns: grepRuns, subject: real ? 'node dist/src/cli.js scan --journal FILE --output json' : 'in-process pipeline (dist/bench/workers.js scan-inprocess; the scan command is not implemented yet)', grep: `LC_ALL=C grep -a -c -E (${pats.length} patterns)`, grepMatches: Number(grepCount), bytes, mbPerSecondScan: round(bytes / 1e6 / value, 1), mbPerSecondGrep: round(bytes / 1e6 / baseline, 1), scan: scanSummary },
+    metric: 'CPU seconds (user+sys) of scan over the export stream vs grep -cE with the classifier prefilters over the same file',
+    unit: 'cpu-s', value, baseline, ratio, limit: 5, pass: ratio === null ? null : ratio <= 5, runs: scanRuns,
+    details: {
+      baselineRuns: grepRuns,
+      wallSeconds: { scan: scanWall, grep: grepWall, medianRatio: round(median(scanWall) / median(grepWall), 2) },
+      subject: real ? 'node dist/src/cli.js scan --journal FILE --output json' : 'in-process pipeline (dist/bench/workers.js scan-inprocess; the scan command is not implemented yet)',
+      grep: `LC_ALL=C grep -a -c -E (${pats.length} patterns)`,
+      grepMatches: Number(grepCount),
+      bytes,
+      mbPerCpuSecondScan: round(bytes / 1e6 / value, 1),
+      mbPerCpuSecondGrep: baseline > 0 ? round(bytes / 1e6 / baseline, 1) : null,
+      scan: scanSummary,
+    },
   };
 }
 
@@ -185,10 +206,10 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
   const jj = check(await runChild('journalctl', [`--directory=${dir}`, '--output=json', '--all', '--no-pager', ...FOLLOW_MATCHES], { keepStdout: 0 }), 'journalctl json');
   const value = median(runs);
   const baseline = median(naive);
-  const ratio = round(value / baseline, 3);
+  const ratio = ratioOf(value, baseline, 3);
   return {
     metric: 'CPU seconds (user+sys, process tree incl. journalctl) of the follow path vs the naive path',
-    unit: 'cpu-s', value, baseline, ratio, limit: 0.3, pass: ratio <= 0.3, runs,
+    unit: 'cpu-s', value, baseline, ratio, limit: 0.3, pass: ratio === null ? null : ratio <= 0.3, runs,
     details: {
       baselineRuns: naive,
       followPath: 'journalctl -o export --output-fields=… + createExportParser + createEventPipeline (readJournalDirectory)',
@@ -237,7 +258,7 @@ function printTable(res: Results, names: readonly string[]): void {
       rows.push([n, 'skipped', '', '', '', b.skipped.slice(0, 60)]);
       continue;
     }
-    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : b.ratio !== null ? `ratio ≤ ${b.limit}` : `${b.limit} ${b.unit}`;
+    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : b.baseline !== null ? `ratio ≤ ${b.limit}` : `${b.limit} ${b.unit}`;
     rows.push([n, `${b.value} ${b.unit}`, b.baseline === null ? '-' : `${b.baseline} ${b.unit}`, b.ratio === null ? '-' : String(b.ratio), lim, b.pass === null ? '?' : b.pass ? 'PASS' : 'FAIL']);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

@@ -98,9 +98,12 @@ describe('bench harness', () => {
       const b = res.benchmarks[name]!;
       expect(b.skipped, `${name}: ${b.skipped}`).toBeUndefined();
       expect(b.value).toBeGreaterThan(0);
-      expect(b.baseline).toBeGreaterThan(0);
-      expect(b.ratio).toBeCloseTo(b.value! / b.baseline!, 1);
-      expect(typeof b.pass).toBe('boolean');
+      expect(b.baseline).toBeGreaterThanOrEqual(0);
+      // CPU figures have 10 ms resolution: a tiny grep may measure 0, then there is no ratio
+      if (b.baseline! > 0) {
+        expect(b.ratio).toBeCloseTo(b.value! / b.baseline!, 1);
+        expect(typeof b.pass).toBe('boolean');
+      } else expect(b.ratio).toBeNull();
       expect(b.runs.length).toBeGreaterThan(0);
     }
     // the table is printed
