@@ -224,7 +224,7 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
 
 async function memory10m(ctx: Ctx): Promise<BenchResult> {
   const r = check(await runChild(process.execPath, ['--expose-gc', ctx.workers, 'memory', '--entries', String(ctx.memoryEntries), '--containers', String(ctx.memoryContainers)], { keepStdout: 0 }), 'memory worker');
-  const s = workerSummary(r) as { points?: { entries: number; rssBytes: number; heapUsedBytes: number; seconds: number }[]; baseRssBytes?: number; pipeline?: unknown; stats?: unknown };
+  const s = workerSummary(r) as { points?: { entries: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes?: number; externalBytes?: number; seconds: number }[]; baseRssBytes?: number; pipeline?: unknown; stats?: unknown };
   const pts = s.points ?? [];
   const half = pts[0];
   const full = pts[1];
@@ -240,6 +240,8 @@ async function memory10m(ctx: Ctx): Promise<BenchResult> {
     details: {
       growthLimit: 1.1,
       heapUsedMiB: [mb(half.heapUsedBytes), mb(full.heapUsedBytes)],
+      heapTotalMiB: [mb(half.heapTotalBytes ?? 0), mb(full.heapTotalBytes ?? 0)],
+      externalMiB: [mb(half.externalBytes ?? 0), mb(full.externalBytes ?? 0)],
       startRssMiB: s.baseRssBytes ? mb(s.baseRssBytes) : null,
       entriesPerSecond: round(full.entries / full.seconds, 0),
       pipeline: s.pipeline,

@@ -94,7 +94,7 @@ function memory(entries: number, containers: number, seed: number, endUs: number
   const { sink, pipeline } = pipelineSink();
   const gen = createJournalGenerator({ entries, containers, seed, stepUs: 3_600, ...(endUs !== undefined ? { endUs } : {}) });
   const half = Math.floor(entries / 2);
-  const points: { entries: number; rssBytes: number; heapUsedBytes: number; seconds: number }[] = [];
+  const points: { entries: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; seconds: number }[] = [];
   const t0 = process.hrtime.bigint();
   gc();
   const base = process.memoryUsage();
@@ -102,7 +102,7 @@ function memory(entries: number, containers: number, seed: number, endUs: number
     gc();
     gc();
     const m = process.memoryUsage();
-    points.push({ entries: n, rssBytes: m.rss, heapUsedBytes: m.heapUsed, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+    points.push({ entries: n, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
   };
   let n = 0;
   for (let e = gen.next(); e !== null; e = gen.next()) {
