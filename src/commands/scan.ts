@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.js';
 import type { ConfigInputs, ConfigReport, EventSnapshot, Finding } from '../core/types.js';
+import { createMessagePrefilter } from '../events/classifier.js';
 import { createEventPipeline, type EventPipelineOptions } from '../events/pipeline.js';
 import { exitStatusFor, mergeFindings } from '../findings/catalogue.js';
 import { readJournalFile, type ReadResult } from '../journal/file-source.js';
@@ -82,7 +83,13 @@ async function loadConfig(v: { root?: string; config?: string; 'config-dir'?: st
 }
 
 /** Read a journal directory once through journalctl (src/journal), after checking it exists. */
-async function readDirectory(dir: string, sink: JournalSink, since: string | undefined, until: string | undefined): Promise<ReadResult> {
+async function readDirectory(
+  dir: string,
+  sink: JournalSink,
+  since: string | undefined,
+  until: string | undefined,
+  want: ((raw: Buffer) => boolean) | undefined,
+): Promise<ReadResult> {
   try {
     if (!statSync(dir).isDirectory()) throw new UserError(`--journal-directory ${dir}: not a directory`);
   } catch (err) {
@@ -90,6 +97,7 @@ async function readDirectory(dir: string, sink: JournalSink, since: string | und
     throw new UserError(`--journal-directory ${dir}: ${(err as { code?: string }).code ?? String(err)}`);
   }
   const opts: ReadDirectoryOptions = {};
+  if (want) opts.wantMessage = want;
   if (since) opts.since = since;
   if (until) opts.until = until;
   return readJournalDirectory(dir, sink, opts);
@@ -194,14 +202,16 @@ export async function main(argv: string[]): Promise<number> {
   for (const k of Object.keys(thresholds) as (keyof typeof thresholds)[]) if (thresholds[k] === undefined) delete thresholds[k];
 
   const config = await loadConfig(v);
+  // drop messages no pattern can use before they are decoded (not with --at: entries are counted by time then)
+  const want = atMs === null ? createMessagePrefilter() : undefined;
   const result = await scan({
     config,
     thresholds,
     atMs,
     read: (sink) =>
       v['journal-directory'] !== undefined
-        ? readDirectory(v['journal-directory'], sink, v.since, v.until)
-        : readJournalFile((positionals[0] ?? v.journal)!, sink),
+        ? readDirectory(v['journal-directory'], sink, v.since, v.until, want)
+        : readJournalFile((positionals[0] ?? v.journal)!, sink, want ? { wantMessage: want } : {}),
   });
   process.stdout.write(v.output === 'json' ? JSON.stringify(toJson(result), null, 2) + '\n' : renderText(result));
   return exitStatusFor(result.findings);
@@ -232,6 +242,8 @@ export async function scan(opts: {
   });
   const at = opts.atMs ?? pipeline.lastEntryAtMs() ?? Date.now();
   const snapshot = pipeline.snapshot(at);
+  // entries the parser's prefilter dropped were read too (they just cannot match any pattern)
+  snapshot.entries += read.stats.filtered;
   const findings = mergeFindings(opts.config?.findings ?? [], snapshot.findings);
   return { snapshot, findings, at, read };
 }

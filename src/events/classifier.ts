@@ -228,3 +228,57 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     }),
   };
 }
+
+/**
+ * A conservative byte-level prefilter for the journal parsers' `wantMessage` option, derived from
+ * the same PATTERNS table: false only for messages no row can use (CRI-O and klog records whose
+ * first word starts no row and that are not error/warning records). Anything it cannot recognise
+ * (other units' lines, whole JSON or text lines) passes. Kept lines are classified as usual.
+ */
+export function createMessagePrefilter(): (raw: Buffer) => boolean {
+  const crioWords = new Set<string>();
+  const kubeletWords = new Set<string>();
+  for (const row of PATTERNS) {
+    if (row.anywhere) continue;
+    if (row.source === 'crio') crioWords.add(firstWordOf(row.prefilter));
+    else if (row.source === 'kubelet') kubeletWords.add(firstWordOf(row.prefilter));
+  }
+  const MSG = Buffer.from(' msg=');
+  const LEVEL = Buffer.from(' level=');
+  const TIME = Buffer.from('time="');
+
+  /** the word starting at i (after an optional quote), as latin1, at most 48 bytes */
+  function wordAt(raw: Buffer, i: number): string {
+    if (raw[i] === 0x22) i++;
+    let j = i;
+    const end = Math.min(raw.length, i + 48);
+    while (j < end) {
+      const c = raw[j];
+      if (c === 0x20 || c === 0x22 || c === 0x5c) break;
+      j++;
+    }
+    return raw.toString('latin1', i, j);
+  }
+
+  return (raw) => {
+    const c0 = raw[0];
+    // klog continuation lines (TAB, " >") belong to a record the joiner may have open
+    if (c0 === 0x09 || (c0 === 0x20 && raw[1] === 0x3e)) return true;
+    if (c0 === 0x74 /* t */ && raw.subarray(0, 6).equals(TIME)) {
+      const lv = raw.indexOf(LEVEL, 6);
+      const l = lv >= 0 ? raw[lv + 7] : 0;
+      // e(rror) w(arning) f(atal) p(anic): the catch-all rows apply
+      if (l === 0x65 || l === 0x77 || l === 0x66 || l === 0x70) return true;
+      const m = raw.indexOf(MSG, lv >= 0 ? lv : 6);
+      return m < 0 ? false : crioWords.has(wordAt(raw, m + 5));
+    }
+    if ((c0 === 0x49 || c0 === 0x57 || c0 === 0x45 || c0 === 0x46) && raw[1] !== undefined && raw[1] >= 0x30 && raw[1] <= 0x39) {
+      const close = raw.indexOf('] ', 14);
+      if (close < 0 || close > 120) return true;
+      if (c0 === 0x45 || c0 === 0x57) return true; // E/W: catch-all rows
+      if (raw[raw.length - 1] === 0x3c && raw[raw.length - 2] === 0x3d) return true; // "=<" opens a block
+      return kubeletWords.has(wordAt(raw, close + 2));
+    }
+    return true;
+  };
+}

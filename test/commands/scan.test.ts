@@ -139,6 +139,22 @@ describe('scan inputs', () => {
     expect(j.execPermissionDenied[0]?.count).toBe(4);
   });
 
+  it('the byte-level prefilter changes nothing but the work done (sample, real incident and demo as export)', async () => {
+    for (const src of [SAMPLE, '/work/shared/reference/captures/real-incident/crio-1.31.0-restart.jsonl', INCIDENT]) {
+      const file = path.join(tmp, `${path.basename(src)}.export`);
+      fs.writeFileSync(file, toExport(await entriesOf(src)));
+      const filtered = await runMain([file, '--output', 'json']);
+      const last = Math.max(...(await entriesOf(src)).map((e) => e.realtimeUs));
+      // --at disables the prefilter; at the last entry it is the same evaluation
+      const unfiltered = await runMain([file, '--output', 'json', '--at', new Date(Math.ceil(last / 1000)).toISOString()]);
+      expect(filtered.code).toBe(unfiltered.code);
+      const a = JSON.parse(filtered.out) as EventSnapshot;
+      const b = JSON.parse(unfiltered.out) as EventSnapshot;
+      expect(a.entries).toBe(b.entries);
+      expect({ ...a, findings: a.findings.map((f) => f.id) }).toEqual({ ...b, findings: b.findings.map((f) => f.id) });
+    }
+  });
+
   it('reads a real journal directory through journalctl (--journal-directory)', async () => {
     if (!journalRemote() || !journalctlBinary()) return;
     const dir = fs.mkdtempSync(path.join(tmp, 'jd-'));

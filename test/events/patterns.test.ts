@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/core/types.js';
-import { createClassifier } from '../../src/events/classifier.js';
+import { createClassifier, createMessagePrefilter } from '../../src/events/classifier.js';
 import type { Event, EventSource } from '../../src/events/event.js';
 import { normalizeContainerId, parseSyncActions, PATTERNS, reasonOf } from '../../src/events/patterns.js';
 
@@ -452,6 +452,25 @@ describe('pattern catalogue', () => {
       const ex = EX[row.id]!;
       expect(ex.lines.join('\n').replace(/\\"/g, '"'), row.id).toContain(row.prefilter.replace(/\\"/g, '"'));
     }
+  });
+});
+
+describe('byte-level message prefilter (journal parsers\' wantMessage)', () => {
+  const want = createMessagePrefilter();
+  it('keeps every line of every catalogue example', () => {
+    for (const [id, ex] of Object.entries(EX)) for (const l of ex.lines) expect(want(Buffer.from(l)), `${id}: ${l.slice(0, 60)}`).toBe(true);
+  });
+
+  it('drops CRI-O and kubelet info lines no row can use, keeps what it cannot recognise', () => {
+    expect(want(Buffer.from('time="2025-11-28 10:15:00.671823211Z" level=info msg="Checking image status: registry.k8s.io/pause:3.9" id=1 name=/runtime.v1.ImageService/ImageStatus'))).toBe(false);
+    expect(want(Buffer.from('I1128 10:15:00.671823    2211 kubelet_getters.go:218] "Pod status updated" pod="ns/p1" status="Running"'))).toBe(false);
+    // error records always pass (a missing handler can hide in any error)
+    expect(want(Buffer.from('time="2025-11-28T10:15:00Z" level=error msg="Anything at all"'))).toBe(true);
+    expect(want(Buffer.from('E1128 10:15:00.671823    2211 x.go:1] "Anything" err="x"'))).toBe(true);
+    // an info header that opens a multi-line block passes so the joiner stays in step
+    expect(want(Buffer.from('I1128 10:15:00.671823    2211 x.go:1] "Something" err=<'))).toBe(true);
+    expect(want(Buffer.from('{"MESSAGE":"whole json line"}'))).toBe(true);
+    expect(want(Buffer.from('2025-11-28T10:15:00.1+00:00 host crio[1]: time="x" level=info msg="Checking image status"'))).toBe(true);
   });
 });
 
