@@ -35,15 +35,13 @@ export function isNvidiaRuntime(name: string | null, runtimePath: string | null 
   return name.toLowerCase().startsWith('nvidia') || basename(runtimePath ?? '').startsWith('nvidia-container-runtime');
 }
 
+/** Handlers CRI-O drops at validation (binary missing): absent from the live map by design, not drift. */
 function handlersDroppedByEngine(report: ConfigReport): Set<string> {
   const out = new Set<string>();
-  if (!report.effective) return out;
   for (const f of report.findings) {
     if (f.id !== 'runtime-binary-missing') continue;
-    const text = [f.summary, ...f.evidence].join('\n');
-    for (const name of Object.keys(report.effective.runtimes)) {
-      if (text.includes(`"${name}"`) || text.includes(`'${name}'`) || new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text)) out.add(name);
-    }
+    const m = /^Runtime handler "([^"]+)"/.exec(f.summary);
+    if (m?.[1]) out.add(m[1]);
   }
   return out;
 }

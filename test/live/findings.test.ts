@@ -121,3 +121,19 @@ describe('live findings', () => {
     expect(ids(liveFindings(report('nvidia', true), live, null, { ...noGpu, nvidiaGpus: null }, null))).toEqual(['crio-live-config-unavailable']);
   });
 });
+
+describe('live findings: handlers CRI-O drops', () => {
+  it('a handler the engine reports as dropped (binary missing) is not drift', () => {
+    const r = report('crun', true);
+    r.findings.push({
+      id: 'runtime-binary-missing',
+      severity: 'warning',
+      summary: 'Runtime handler "nvidia" is invalid (runtime_path /usr/bin/nvidia-container-runtime missing): CRI-O drops it',
+      evidence: ['low-level runtime crun'],
+      remediation: 'x',
+    });
+    expect(compareWithLive(r, apiLive('crun', false), null).drift).toBe(false);
+    // without that finding, the extra handler is drift
+    expect(compareWithLive(report('crun', true), apiLive('crun', false), null).differences).toEqual(['handlers only in the files: nvidia']);
+  });
+});
