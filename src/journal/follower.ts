@@ -110,6 +110,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   let sinceUs = 0;
   let unsaved = 0;
   let lastSaveAt = 0;
+  let lastSaveError: string | null = null;
   let stopWaiters: (() => void)[] = [];
   /** set while journalctl is being stopped to move to a preferred directory */
   let switchTo: string | null = null;
@@ -177,9 +178,13 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     lastSaveAt = clock();
     unsaved = 0;
     if (err !== null) {
-      log('warn', 'journal cursor not persisted', { error: err });
+      // logged once per distinct error, not on every flush
+      if (err !== lastSaveError) log('warn', 'journal cursor not persisted; keeping it in memory', { error: err });
+      lastSaveError = err;
       return;
     }
+    if (lastSaveError !== null) log('info', 'journal cursor persisted again', { path: store.path });
+    lastSaveError = null;
     savedCursor = cursor;
   }
 
@@ -239,6 +244,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     let spawnError: string | null = null;
     log('info', 'following the journal', { directory: dir, cursor: usedCursor, pid: proc.pid });
     proc.stdout?.on('data', (chunk: Buffer) => {
+      if (finished) return;
       const before = parser.stats().records;
       parser.push(chunk);
       onChunk(parser, before);
@@ -253,8 +259,13 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       if (child === proc) setUp();
     });
     proc.on('error', (err: NodeJS.ErrnoException) => {
+      if (proc.pid !== undefined) {
+        // e.g. a failed kill(): the process runs on, its 'close' drives the restart
+        log('warn', 'journalctl process error', { error: err.message });
+        return;
+      }
       spawnError = `${bin}: ${err.code ?? err.message}`;
-      // 'close' follows a spawn error only when stdio was set up; make sure we handle it once
+      // the process never started; 'close' may or may not follow: handle it once
       setImmediate(() => finish(null, null));
     });
     proc.on('close', (code, signal) => finish(code, signal));
