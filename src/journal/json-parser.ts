@@ -52,6 +52,8 @@ function field(o: Record<string, unknown>, name: string): string | null {
 }
 
 function intField(o: Record<string, unknown>, name: string): number | null {
+  const v = o[name];
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null; // not journalctl, but harmless
   const s = field(o, name);
   if (s === null || !/^\d{1,17}$/.test(s)) return null;
   return Number(s);

@@ -60,16 +60,18 @@ describe('JSON lines parser', () => {
       'not json at all',
       '[1,2]',
       JSON.stringify({ __CURSOR: 'c6', MESSAGE: 'no time' }),
+      JSON.stringify({ __CURSOR: 'c7', __REALTIME_TIMESTAMP: 15, _PID: 9, MESSAGE: 'numbers instead of strings' }),
     ].join('\n');
     const r = runJson(Buffer.from(lines + '\n'), 5);
-    expect(r.entries.map((e) => e.message)).toEqual(['hi\r\n\uFFFD', 'a\nb', 'spaces around colons']);
+    expect(r.entries.map((e) => e.message)).toEqual(['hi\r\n\uFFFD', 'a\nb', 'spaces around colons', 'numbers instead of strings']);
+    expect(r.entries[3]).toMatchObject({ realtimeUs: 15, pid: 9 });
     expect(r.entries[0]?.pid).toBe(7);
     expect(r.entries[1]?.unit).toBe('x.service');
     expect(r.stats.invalidUtf8).toBe(1);
     expect(r.skips.map((s) => s.reason)).toEqual(['no_message', 'no_message', 'malformed', 'malformed', 'no_timestamp']);
     expect(r.skips[0]?.detail).toMatch(/--all/);
     expect(r.skips[0]?.detail).toMatch(/^line 2:/);
-    expect(r.parser.lastCursor()).toBe('c6');
+    expect(r.parser.lastCursor()).toBe('c7');
   });
 
   it('counts a final line cut off as truncated and prefilters raw lines', () => {
