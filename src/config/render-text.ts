@@ -36,6 +36,9 @@ export function renderReportText(r: ConfigReport, opts: { root?: string } = {}):
   out.push('');
   out.push('Files, in the order CRI-O applies them:');
   if (r.files.length === 0) out.push('  (none: built-in defaults only)');
+  if (!r.files.some((f) => f.status === 'applied' || f.status === 'error')) {
+    out.push('  note: no CRI-O config file found: is CRI-O installed under this root? (wrong --root, or a host path not mounted)');
+  }
   for (const f of r.files) out.push(`  ${f.status.padEnd(8)} ${f.path}${f.error && f.status !== 'error' ? `  (${f.error})` : ''}`);
   out.push('');
   if (r.effective) {

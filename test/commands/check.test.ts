@@ -151,6 +151,14 @@ describe('check options', () => {
     expect(none.effective?.defaultRuntime).toEqual({ name: 'crun', source: { builtin: true } });
   });
 
+  it('an empty root gets a note that no CRI-O config was found', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-empty-'));
+    tmp.push(root);
+    const { out } = await run(['--root', root, '--crio-version', '1.31.0']);
+    expect(out).toContain('note: no CRI-O config file found');
+    expect((await run(['--root', path.join(NODES, 'packaged-crun')])).out).not.toContain('note: no CRI-O config file found');
+  });
+
   it('usage errors throw one-line errors (the CLI prints them and exits 3)', async () => {
     await expect(main(['--bogus'])).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
     await expect(main(['--output', 'yaml'])).rejects.toThrow('--output must be text or json, not "yaml"');
