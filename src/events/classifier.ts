@@ -11,7 +11,7 @@
  */
 import type { JournalEntry } from '../core/types.js';
 import type { Event, EventSource } from './event.js';
-import { parseLogrus } from './go-unquote.js';
+import { parseLogrusHead } from './go-unquote.js';
 import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats } from './klog-joiner.js';
 import { createLru, detach } from './lru.js';
 import { clip, PATTERNS, type PatternContext, type PatternRow } from './patterns.js';
@@ -130,9 +130,14 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
       if (!m) continue;
       const x = row.extract(m, ctx);
       if (!x) continue;
-      const { kind, ...rest } = x;
       byPattern[row.id] = (byPattern[row.id] ?? 0) + 1;
-      const ev: Event = { kind: kind ?? row.kind, pattern: row.id, source, atMs, line: clip(line, 1200), ...rest };
+      // the extracted object is fresh: complete it in place instead of copying it
+      const ev = x as Event;
+      ev.kind = x.kind ?? row.kind;
+      ev.pattern = row.id;
+      ev.source = source;
+      ev.atMs = atMs;
+      ev.line = clip(line, 1200);
       if (ctx.level) ev.level = ctx.level;
       return ev;
     }
@@ -155,9 +160,9 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
       for (const r of idx.crio.anywhere) if (msgText.includes(r.prefilter)) (hits ??= []).push(r);
     }
     if (!rows && !hits) return null;
-    const l = parseLogrus(msgText);
+    const l = parseLogrusHead(msgText);
     if (!l) return null;
-    const ctx: PatternContext = { fields: () => l.fields, level: l.level };
+    const ctx: PatternContext = { fields: l.fields, level: l.level };
     const line = l.msg.startsWith('Current CRI-O configuration:') ? clip(msgText, 300) : msgText;
     return (rows ? run(rows, l.msg, ctx, 'crio', atMs, line) : null) ?? (hits ? run(hits, l.msg, ctx, 'crio', atMs, line, true) : null);
   }
@@ -214,7 +219,11 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
       }
       if (ev) {
         events++;
-        if (ev.containerId) learn(ev.containerId);
+        // the lines that first name a container (a conmon exit comes after one of them)
+        const k = ev.kind;
+        if (ev.containerId && (k === 'container-created' || k === 'container-started' || k === 'stop-requested' || k === 'stop-timeout' || k === 'kill-failed')) {
+          learn(ev.containerId);
+        }
       }
       return ev;
     },

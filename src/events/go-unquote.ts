@@ -108,10 +108,41 @@ function readValue(s: string, i: number): { raw: string; quoted: boolean; end: n
  * or has no `msg=` (not a logrus record).
  */
 export function parseLogrus(line: string): LogrusLine | null {
-  if (!line.startsWith('time=')) return null;
-  const out: LogrusLine = { time: '', level: '', msg: '', fields: {} };
-  let sawMsg = false;
-  let i = 0;
+  const head = scanLogrus(line, false);
+  return head ? { time: head.time, level: head.level, msg: head.msg, fields: head.fields } : null;
+}
+
+/** time/level/msg only; the other fields are parsed on demand (most patterns never need them). */
+export interface LogrusHead {
+  time: string;
+  level: string;
+  msg: string;
+  /** parse the remaining k=v fields (memoised) */
+  fields(): Record<string, string>;
+}
+
+export function parseLogrusHead(line: string): LogrusHead | null {
+  const h = scanLogrus(line, true);
+  if (!h) return null;
+  let fields: Record<string, string> | null = null;
+  const restAt = h.restAt;
+  return {
+    time: h.time,
+    level: h.level,
+    msg: h.msg,
+    fields: () => (fields ??= restAt < line.length ? (scanLogrus(line, false, restAt)?.fields ?? {}) : {}),
+  };
+}
+
+function scanLogrus(
+  line: string,
+  stopAfterMsg: boolean,
+  from = 0,
+): { time: string; level: string; msg: string; fields: Record<string, string>; restAt: number } | null {
+  if (from === 0 && !line.startsWith('time=')) return null;
+  const out = { time: '', level: '', msg: '', fields: {} as Record<string, string>, restAt: line.length };
+  let sawMsg = from > 0;
+  let i = from;
   const n = line.length;
   while (i < n) {
     while (i < n && line[i] === ' ') i++;
@@ -127,13 +158,17 @@ export function parseLogrus(line: string): LogrusLine | null {
     }
     const v = readValue(line, eq + 1);
     const value = v.quoted ? goUnquote(v.raw) : v.raw;
+    i = v.end;
     if (key === 'time') out.time = value;
     else if (key === 'level') out.level = value;
     else if (key === 'msg') {
       out.msg = value;
       sawMsg = true;
+      if (stopAfterMsg) {
+        out.restAt = i;
+        return out;
+      }
     } else out.fields[key] = value;
-    i = v.end;
   }
   return sawMsg ? out : null;
 }
