@@ -240,54 +240,98 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
 
 /**
  * A conservative byte-level prefilter for the journal parsers' `wantMessage` option, derived from
- * the same PATTERNS table: false only for messages no row can use (CRI-O and klog records whose
- * first word starts no row and that are not error/warning records). Anything it cannot recognise
- * (other units' lines, whole JSON or text lines) passes. Kept lines are classified as usual.
+ * the same PATTERNS table. It sees only MESSAGE (export) or the raw line (JSON, text), never the
+ * unit, so it keeps everything a row could use:
+ * - CRI-O logfmt and klog records whose text starts with some row's prefilter, or that are errors
+ *   containing a catch-all row's text (missing runtime handler), fatal CRI-O records, klog blocks
+ *   (`=<` headers and their TAB / ` >` lines);
+ * - conmon lines, AppArmor denials, systemd "Reload…" lines;
+ * - whole JSON lines and text lines with a timestamp envelope (the parsers' other formats).
+ * Everything else (other units' messages, CRI-O/kubelet info noise) is dropped before decoding.
  */
 export function createMessagePrefilter(): (raw: Buffer) => boolean {
-  const crioWords = new Set<string>();
-  const kubeletWords = new Set<string>();
+  // prefixes grouped by their first word; compared byte by byte in JS (Buffer methods cross into
+  // C++ on every call, which costs more than decoding the message would)
+  const crio = new Map<string, number[][]>();
+  const kubelet = new Map<string, number[][]>();
+  const add = (m: Map<string, number[][]>, text: string): void => {
+    const w = firstWordOf(text);
+    const bytes = [...Buffer.from(text.startsWith('"') ? text.slice(1) : text)];
+    let l = m.get(w);
+    if (!l) m.set(w, (l = []));
+    l.push(bytes);
+  };
   for (const row of PATTERNS) {
     if (row.anywhere) continue;
-    if (row.source === 'crio') crioWords.add(firstWordOf(row.prefilter));
-    else if (row.source === 'kubelet') kubeletWords.add(firstWordOf(row.prefilter));
+    // compare up to the first inner quote: raw CRI-O text has its quotes escaped
+    const head = row.prefilter.startsWith('"') ? '"' + row.prefilter.slice(1).split('"')[0]! : row.prefilter.split('"')[0]!;
+    if (row.source === 'crio') add(crio, head);
+    else if (row.source === 'kubelet') add(kubelet, head);
   }
-  const MSG = Buffer.from(' msg=');
-  const LEVEL = Buffer.from(' level=');
-  const TIME = Buffer.from('time="');
+  add(kubelet, '[failed to '); // B10L with several errors
+  const HANDLER = Buffer.from('failed to find runtime handler ');
+  const APPARMOR = Buffer.from('apparmor="DENIED"');
+  const MONTHS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
 
-  /** the word starting at i (after an optional quote), as latin1, at most 48 bytes */
-  function wordAt(raw: Buffer, i: number): string {
-    if (raw[i] === 0x22) i++;
+  const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+  const ascii = (raw: Buffer, at: number, text: string): boolean => {
+    if (raw.length - at < text.length) return false;
+    for (let i = 0; i < text.length; i++) if (raw[at + i] !== text.charCodeAt(i)) return false;
+    return true;
+  };
+  /** index of `text` in raw[from, from + window), JS loop */
+  const find = (raw: Buffer, text: string, from: number, window: number): number => {
+    const end = Math.min(raw.length - text.length, from + window);
+    const c = text.charCodeAt(0);
+    for (let i = from; i <= end; i++) if (raw[i] === c && ascii(raw, i, text)) return i;
+    return -1;
+  };
+  /** does raw at `at` (after an optional quote) start with a prefix of its first-word group */
+  const starts = (raw: Buffer, at: number, groups: Map<string, number[][]>): boolean => {
+    let i = raw[at] === 0x22 ? at + 1 : at;
     let j = i;
-    const end = Math.min(raw.length, i + 48);
-    while (j < end) {
+    while (j < raw.length && j - i < 48) {
       const c = raw[j];
       if (c === 0x20 || c === 0x22 || c === 0x5c) break;
       j++;
     }
-    return raw.toString('latin1', i, j);
-  }
+    const list = groups.get(raw.toString('latin1', i, j));
+    if (!list) return false;
+    for (const b of list) {
+      if (raw.length - i < b.length) continue;
+      let k = 0;
+      while (k < b.length && raw[i + k] === b[k]) k++;
+      if (k === b.length) return true;
+    }
+    return false;
+  };
 
   return (raw) => {
     const c0 = raw[0];
+    if (c0 === undefined) return false;
     // klog continuation lines (TAB, " >") belong to a record the joiner may have open
     if (c0 === 0x09 || (c0 === 0x20 && raw[1] === 0x3e)) return true;
-    if (c0 === 0x74 /* t */ && raw.subarray(0, 6).equals(TIME)) {
-      const lv = raw.indexOf(LEVEL, 6);
+    if (c0 === 0x74 /* t */ && ascii(raw, 0, 'time="')) {
+      const lv = find(raw, ' level=', 6, 64);
       const l = lv >= 0 ? raw[lv + 7] : 0;
-      // e(rror) w(arning) f(atal) p(anic): the catch-all rows apply
-      if (l === 0x65 || l === 0x77 || l === 0x66 || l === 0x70) return true;
-      const m = raw.indexOf(MSG, lv >= 0 ? lv : 6);
-      return m < 0 ? false : crioWords.has(wordAt(raw, m + 5));
+      if (l === 0x66 || l === 0x70) return true; // fatal, panic
+      const m = find(raw, ' msg=', lv >= 0 ? lv + 7 : 6, 24);
+      if (m < 0) return false;
+      if (starts(raw, m + 5, crio)) return true;
+      return (l === 0x65 || l === 0x77) && raw.indexOf(HANDLER, m) >= 0; // error, warning
     }
-    if ((c0 === 0x49 || c0 === 0x57 || c0 === 0x45 || c0 === 0x46) && raw[1] !== undefined && raw[1] >= 0x30 && raw[1] <= 0x39) {
-      const close = raw.indexOf('] ', 14);
-      if (close < 0 || close > 120) return true;
-      if (c0 === 0x45 || c0 === 0x57) return true; // E/W: catch-all rows
+    if ((c0 === 0x49 || c0 === 0x57 || c0 === 0x45 || c0 === 0x46) && isDigit(raw[1])) {
+      const close = find(raw, '] ', 14, 106);
+      if (close < 0) return true;
       if (raw[raw.length - 1] === 0x3c && raw[raw.length - 2] === 0x3d) return true; // "=<" opens a block
-      return kubeletWords.has(wordAt(raw, close + 2));
+      if (starts(raw, close + 2, kubelet)) return true;
+      return (c0 === 0x45 || c0 === 0x57) && raw.indexOf(HANDLER, close) >= 0;
     }
-    return true;
+    if (ascii(raw, 0, 'conmon ') || ascii(raw, 0, 'Reload')) return true;
+    // the other input formats: a whole JSON line, or a text line with a timestamp envelope
+    if (c0 === 0x7b) return true;
+    if (isDigit(c0) && isDigit(raw[1]) && isDigit(raw[2]) && isDigit(raw[3]) && raw[4] === 0x2d) return true;
+    if (raw[3] === 0x20 && MONTHS.has(raw.toString('latin1', 0, 3))) return true;
+    return raw.indexOf(APPARMOR) >= 0;
   };
 }

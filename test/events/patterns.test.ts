@@ -464,12 +464,21 @@ describe('byte-level message prefilter (journal parsers\' wantMessage)', () => {
   it('drops CRI-O and kubelet info lines no row can use, keeps what it cannot recognise', () => {
     expect(want(Buffer.from('time="2025-11-28 10:15:00.671823211Z" level=info msg="Checking image status: registry.k8s.io/pause:3.9" id=1 name=/runtime.v1.ImageService/ImageStatus'))).toBe(false);
     expect(want(Buffer.from('I1128 10:15:00.671823    2211 kubelet_getters.go:218] "Pod status updated" pod="ns/p1" status="Running"'))).toBe(false);
-    // error records always pass (a missing handler can hide in any error)
-    expect(want(Buffer.from('time="2025-11-28T10:15:00Z" level=error msg="Anything at all"'))).toBe(true);
-    expect(want(Buffer.from('E1128 10:15:00.671823    2211 x.go:1] "Anything" err="x"'))).toBe(true);
+    // error records pass when they carry a catch-all row's text (a missing handler), fatal ones always
+    expect(want(Buffer.from('time="2025-11-28T10:15:00Z" level=error msg="Anything at all"'))).toBe(false);
+    expect(want(Buffer.from('time="2025-11-28T10:15:00Z" level=error msg="x: failed to find runtime handler nvidia from runtime list map[]"'))).toBe(true);
+    expect(want(Buffer.from('time="2025-11-28T10:15:00Z" level=fatal msg="anything"'))).toBe(true);
+    expect(want(Buffer.from('E1128 10:15:00.671823    2211 x.go:1] "Anything" err="x"'))).toBe(false);
     // an info header that opens a multi-line block passes so the joiner stays in step
     expect(want(Buffer.from('I1128 10:15:00.671823    2211 x.go:1] "Something" err=<'))).toBe(true);
     expect(want(Buffer.from('{"MESSAGE":"whole json line"}'))).toBe(true);
+    expect(want(Buffer.from('Jun 14 23:51:07 appserv51 crio[3673640]: time="x" level=info msg="y"'))).toBe(true);
+    // other units' messages and kubelet lines whose first word is shared with a row but not its text
+    expect(want(Buffer.from('device 0000:3b:00.0 - persistence mode enabled.'))).toBe(false);
+    expect(want(Buffer.from('I1128 10:15:00.671823    2211 kubelet.go:2470] "SyncLoop UPDATE" source="api" pods=["ns/p"]'))).toBe(false);
+    expect(want(Buffer.from('W1128 10:15:00.671823    2211 cadvisor_stats_provider.go:1] "Partial failure issuing cadvisor.ContainerInfoV2"'))).toBe(false);
+    expect(want(Buffer.from('E1128 10:15:00.671823    2211 kubelet.go:1] [failed to "KillContainer" for "a" with KillContainerError: "x", failed to "KillPodSandbox" for "u" with KillPodSandboxError: "y"]'))).toBe(true);
+    expect(want(Buffer.from('E1128 10:15:00.671823    2211 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="failed to find runtime handler nvidia from runtime list map[]"'))).toBe(true);
     expect(want(Buffer.from('2025-11-28T10:15:00.1+00:00 host crio[1]: time="x" level=info msg="Checking image status"'))).toBe(true);
   });
 });
