@@ -282,12 +282,12 @@ export const PATTERNS: readonly PatternRow[] = [
     regex: new RegExp(`^Ran pod sandbox ${CID} with infra container: ([^/]+)/([^/]+)/POD$`), extract: cidDesc('sandbox'),
   },
   {
-    id: 'P4', source: 'crio', kind: 'container-removed', prefilter: 'Removed container ', versions: 'all (server/container_remove.go)',
+    id: 'P4', source: 'crio', kind: 'container-removed', prefilter: 'Removed container ', versions: 'server/container_remove.go (checked in cri-o sources; not in log-formats.md)',
     regex: new RegExp(`^Removed container ${CID}: ([^/]+)/([^/]+)/(.+)$`), extract: cidDesc('container'),
   },
   {
-    id: 'P5', source: 'crio', kind: 'sandbox-removed', prefilter: 'Removed pod sandbox', versions: 'all (server/sandbox_remove.go)',
-    regex: new RegExp(`^Removed pod sandbox(?: \\(already removed\\))?: ${CID}$`), extract: (m) => ({ sandboxId: m[1]! }),
+    id: 'P5', source: 'crio', kind: 'sandbox-removed', prefilter: 'Removed pod sandbox: ', versions: 'server/sandbox_remove.go (checked in cri-o sources; very old releases wrote it in lower case)',
+    regex: new RegExp(`^Removed pod sandbox: ${CID}$`), extract: (m) => ({ sandboxId: m[1]! }),
   },
   {
     id: 'E1', source: 'crio', kind: 'exec-error-crio', prefilter: 'Unhandled Error: error executing command in container', versions: 'all',
