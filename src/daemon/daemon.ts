@@ -21,14 +21,15 @@ import type {
   JournalEntry,
   LiveCrio,
   NodeFacts,
-  SkipReason,
   SourceHealth,
 } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { configWatchPaths, createHostFileView, readVersionHint, resolveConfig, summarizeCrioToml } from '../config/index.js';
 import { createEventPipeline } from '../events/pipeline.js';
 import { mergeFindings } from '../findings/catalogue.js';
+import { createMessagePrefilter } from '../events/classifier.js';
 import { createJournalFollower } from '../journal/follower.js';
+import type { JournalSink } from '../journal/sink.js';
 import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import { compareWithLive, liveFindings } from '../live/findings.js';
@@ -56,10 +57,8 @@ export type EventPipelineFactory = (opts: {
 }) => EventPipeline;
 
 /** Where journal entries go: the same sink for the follower, a file and the demo replay. */
-export interface EntrySink {
-  entry(e: JournalEntry): void;
-  skip(reason: SkipReason, detail: string): void;
-}
+/** Where every journal source delivers: the journal parsers' sink (entries, skips, prefiltered entries). */
+export type EntrySink = JournalSink;
 
 /** A journal source (journalctl follower, demo replay). */
 export interface JournalSource {
@@ -92,6 +91,8 @@ export const journalFollowerFactory: JournalSourceFactory = ({ sink, flags, log,
     stateDir: flags.stateDir,
     clock,
     sink,
+    // the classifier's cheap prefilter: lines no pattern can use are never decoded (counted as filtered)
+    parser: { wantMessage: createMessagePrefilter() },
     log: (level, msg, fields) => log[level](msg, fields),
   });
   return {
@@ -238,6 +239,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     skip(reason, detail) {
       metrics.journal.skip(reason);
       log.debug('journal record skipped', { reason, detail });
+    },
+    filtered(unit, identifier, realtimeUs) {
+      metrics.journal.entry(unit ?? identifier ?? 'other');
+      if (lastEntryAtUs === null || realtimeUs > lastEntryAtUs) lastEntryAtUs = realtimeUs;
     },
   };
 

@@ -199,6 +199,7 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
       const me = se[S_MESSAGE] as number;
       if (want !== undefined && !want(mb.subarray(ms, me))) {
         stats.filtered++;
+        sink.filtered?.(effectiveUnit(str(S_SYSTEMD_UNIT), str(S_UNIT)), str(S_IDENTIFIER), realtimeUs);
       } else {
         const m = decodeUtf8(mb, ms, me);
         if (m.invalid) stats.invalidUtf8++;

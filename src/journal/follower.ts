@@ -152,6 +152,14 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
         consumerFailed(err);
       }
     },
+    filtered(unit, identifier, realtimeUs) {
+      h.lastEntryAtUs = realtimeUs;
+      try {
+        deps.sink.filtered?.(unit, identifier, realtimeUs);
+      } catch (err) {
+        consumerFailed(err);
+      }
+    },
   };
 
   function emit(): void {

@@ -7,6 +7,11 @@ import type { JournalEntry, SkipReason } from '../core/types.js';
 export interface JournalSink {
   entry(e: JournalEntry): void;
   skip(reason: SkipReason, detail: string): void;
+  /**
+   * An entry the wantMessage prefilter dropped before decoding its MESSAGE (optional): the
+   * daemon still counts it per unit and keeps the last-entry time, without paying for decoding.
+   */
+  filtered?(unit: string | null, identifier: string | null, realtimeUs: number): void;
 }
 
 /** Counters a parser keeps; plain data, safe to serialise. */

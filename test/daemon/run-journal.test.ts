@@ -160,7 +160,8 @@ describe.skipIf(!haveTools)('crio-sentinel run: the journal through the real jou
     fs.mkdirSync(jdir);
     fs.mkdirSync(state);
     nodeTree(root);
-    const file = await makeJournal(jdir, incident());
+    const entries = incident();
+    const file = await makeJournal(jdir, entries);
     daemon = await startDaemon([
       '--root', root, '--journal-directory', jdir, '--state-dir', state, '--crio-version', '1.31.0',
       '--stuck-threshold', '1s', '--exec-loop-window', '60s', '--crio-poll-interval', '1s',
@@ -169,7 +170,8 @@ describe.skipIf(!haveTools)('crio-sentinel run: the journal through the real jou
       'the incident on /metrics',
       async () => {
         const t = await daemon!.metrics();
-        return sample(t, 'crio_sentinel_pods_stuck_terminating') === 1 && (sample(t, 'crio_sentinel_journal_entries_total', { unit: 'kernel' }) ?? 0) >= 1 ? t : null;
+        const counted = ['crio', 'kubelet', 'conmon', 'kernel', 'other'].reduce((n, unit) => n + (sample(t, 'crio_sentinel_journal_entries_total', { unit }) ?? 0), 0);
+        return sample(t, 'crio_sentinel_pods_stuck_terminating') === 1 && counted === entries.length ? t : null;
       },
       20_000,
     );

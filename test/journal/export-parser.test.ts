@@ -145,6 +145,23 @@ describe('export parser', () => {
     expect(r.parser.lastCursor()).toBe('c3');
   });
 
+  it('reports prefiltered entries to sink.filtered with their unit, identifier and time, undecoded', () => {
+    const data = toExport([
+      { cursor: 'c1', realtimeUs: T0, unit: 'kubelet.service', identifier: 'kubelet', message: 'noise' },
+      { cursor: 'c2', realtimeUs: T0 + 5, unit: 'crio.service', identifier: 'crio', message: 'Killing container abc failed' },
+    ]);
+    const filtered: [string | null, string | null, number][] = [];
+    const entries: string[] = [];
+    const p = createExportParser(
+      { entry: (e) => entries.push(e.message), skip: () => {}, filtered: (u, i, t) => filtered.push([u, i, t]) },
+      { wantMessage: (b) => b.includes('Killing') },
+    );
+    p.push(data);
+    p.end();
+    expect(entries).toEqual(['Killing container abc failed']);
+    expect(filtered).toEqual([['kubelet.service', 'kubelet', T0]]);
+  });
+
   it('ignores unknown and future __ fields and stray blank lines', () => {
     const data = Buffer.from('\n\n__SEQNUM=5\n__SEQNUM_ID=abc\n__REALTIME_TIMESTAMP=10\n__NEW_THING=1\nMESSAGE=m\n\n\n');
     const r = parseAll(data, 2);
