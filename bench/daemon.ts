@@ -38,6 +38,14 @@ export interface BenchResult {
 
 export const DAEMON_BENCHMARKS = ['start-to-ready', 'idle-cpu', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'] as const;
 
+/** The wrk baseline: node:http answering every request with a fixed body (no framework, no work). */
+const BARE_SERVER = `
+const http = require('node:http');
+const body = require('node:fs').readFileSync(process.argv[1]);
+const srv = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': body.length }); res.end(body); });
+srv.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + srv.address().port + '/metrics\\n'));
+`;
+
 const PACKAGED = `[crio.runtime]
 default_runtime = "crun"
 
@@ -317,14 +325,39 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
 
       if (want('metrics-wrk')) {
         const secs = o.quick ? 3 : 30;
-        const r = await runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', metricsUrl]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }) as { code: number; stdout: string; stderr: string });
+        const body = (await get(metricsUrl)).text;
+        const wrk = async (url: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+          runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', url]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+        const r = await wrk(metricsUrl);
+        // baseline side by side: a bare node:http server answering with the same bytes, same wrk
+        const bodyFile = path.join(base, 'metrics.txt');
+        fs.writeFileSync(bodyFile, body);
+        const bare = spawn(process.execPath, ['-e', BARE_SERVER, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let bareUrl = '';
+        try {
+          bareUrl = await new Promise<string>((resolve, reject) => {
+            bare.stdout!.setEncoding('utf8');
+            bare.stdout!.once('data', (d: string) => resolve(d.trim()));
+            bare.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
+          });
+        } catch {
+          bareUrl = '';
+        }
+        const rb = bareUrl ? await wrk(bareUrl) : null;
+        bare.kill('SIGTERM');
         if (r.code !== 0) {
           results['metrics-wrk'] = { metric: '/metrics p99 under wrk -c64', unit: 'ms', value: null, baseline: null, ratio: null, limit: 5, pass: null, runs: [], skipped: `wrk failed: ${r.stderr.trim().split('\n')[0]} (Debian package wrk)` };
         } else {
           const w = parseWrk(r.stdout);
+          const wb = rb && rb.code === 0 ? parseWrk(rb.stdout) : null;
           const pass = w.p99 !== null && w.p99 <= 5 && w.errors === 0 && w.non2xx === 0;
-          results['metrics-wrk'] = { metric: '/metrics p99 latency, wrk -t2 -c64 --latency', unit: 'ms', value: w.p99, baseline: null, ratio: null, limit: 5, pass, runs: w.p99 !== null ? [w.p99] : [], details: { seconds: secs, p50: w.p50, p90: w.p90, rps: w.rps, requests: w.requests, socketErrors: w.errors, non2xx: w.non2xx, bytesPerScrape: (await get(metricsUrl)).text.length } };
-          o.log(`metrics-wrk: ${JSON.stringify(w)}`);
+          const baseline = wb?.p99 ?? null;
+          results['metrics-wrk'] = {
+            metric: '/metrics p99 latency, wrk -t2 -c64 --latency; baseline = bare node:http server with the same body',
+            unit: 'ms', value: w.p99, baseline, ratio: w.p99 !== null && baseline ? round(w.p99 / baseline, 2) : null, limit: 5, pass, runs: w.p99 !== null ? [w.p99] : [],
+            details: { seconds: secs, p50: w.p50, p90: w.p90, rps: w.rps, requests: w.requests, socketErrors: w.errors, non2xx: w.non2xx, bytesPerScrape: body.length, bare: wb },
+          };
+          o.log(`metrics-wrk: ${JSON.stringify(w)}; bare server: ${JSON.stringify(wb)}`);
         }
       }
     } finally {

@@ -260,7 +260,7 @@ function printTable(res: Results, names: readonly string[]): void {
       rows.push([n, 'skipped', '', '', '', b.skipped.slice(0, 60)]);
       continue;
     }
-    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : b.baseline !== null ? `ratio ≤ ${b.limit}` : `${b.limit} ${b.unit}`;
+    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : n === 'scan-vs-grep' || n === 'follow-cpu' ? `ratio ≤ ${b.limit}` : `${b.limit} ${b.unit}`;
     rows.push([n, `${b.value} ${b.unit}`, b.baseline === null ? '-' : `${b.baseline} ${b.unit}`, b.ratio === null ? '-' : String(b.ratio), lim, b.pass === null ? '?' : b.pass ? 'PASS' : 'FAIL']);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
