@@ -182,16 +182,16 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
         ),
       );
     } else {
-      out.push(
-        finding(
-          'runtime-binary-missing',
-          'warning',
-          `Runtime handler "${v.name}" is invalid (${what}): CRI-O drops it`,
-          evidence,
-          `Install the binary or remove the table [crio.runtime.runtimes.${v.name}] (${describeSource(r, v.source)}). Until then, pods with RuntimeClass handler "${v.name}" fail with "failed to find runtime handler ${v.name}".`,
-          'file' in v.source ? v.source.file : undefined,
-        ),
+      const dropped = finding(
+        'runtime-binary-missing',
+        'warning',
+        `Runtime handler "${v.name}" is invalid (${what}): CRI-O drops it`,
+        evidence,
+        `Install the binary or remove the table [crio.runtime.runtimes.${v.name}] (${describeSource(r, v.source)}). Until then, pods with RuntimeClass handler "${v.name}" fail with "failed to find runtime handler ${v.name}".`,
+        'file' in v.source ? v.source.file : undefined,
       );
+      dropped.subject = { ...dropped.subject, handler: v.name };
+      out.push(dropped);
     }
   }
 

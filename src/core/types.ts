@@ -72,7 +72,7 @@ export interface Finding {
   /** what to do, plain words, may span several sentences */
   remediation: string;
   /** optional subject, for per-pod/per-container findings */
-  subject?: { namespace?: string; pod?: string; podUID?: string; containerId?: string; file?: string };
+  subject?: { namespace?: string; pod?: string; podUID?: string; containerId?: string; file?: string; handler?: string };
 }
 
 // ---------------------------------------------------------------- config engine

@@ -39,9 +39,7 @@ export function isNvidiaRuntime(name: string | null, runtimePath: string | null 
 function handlersDroppedByEngine(report: ConfigReport): Set<string> {
   const out = new Set<string>();
   for (const f of report.findings) {
-    if (f.id !== 'runtime-binary-missing') continue;
-    const m = /^Runtime handler "([^"]+)"/.exec(f.summary);
-    if (m?.[1]) out.add(m[1]);
+    if (f.id === 'runtime-binary-missing' && f.subject?.handler) out.add(f.subject.handler);
   }
   return out;
 }

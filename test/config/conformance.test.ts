@@ -331,6 +331,7 @@ describe('crio-config.md §15 conformance', () => {
     const f = r.findings.find((x) => x.id === 'runtime-binary-missing');
     expect(f?.evidence.join('\n')).toContain('Runtime handler "nvidia" is being ignored due to: invalid runtime_path');
     expect(f?.remediation).toContain('failed to find runtime handler nvidia');
+    expect(f?.subject?.handler).toBe('nvidia');
   });
 
   it('#42 config-level resolution (crio config) does not check binaries: the model still names nvidia', () => {

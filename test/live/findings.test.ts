@@ -131,6 +131,7 @@ describe('live findings: handlers CRI-O drops', () => {
       summary: 'Runtime handler "nvidia" is invalid (runtime_path /usr/bin/nvidia-container-runtime missing): CRI-O drops it',
       evidence: ['low-level runtime crun'],
       remediation: 'x',
+      subject: { handler: 'nvidia' },
     });
     expect(compareWithLive(r, apiLive('crun', false), null).drift).toBe(false);
     // without that finding, the extra handler is drift
