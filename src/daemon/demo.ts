@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../core/errors.js';
 import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
 import { readJournalFile } from '../journal/file-source.js';
 import { eventPipelineFactory, type DaemonDeps, type EntrySink, type JournalSource } from './daemon.js';
@@ -135,8 +136,11 @@ export async function demoDeps(
   ctx: { clock: Clock; log: Logger; pkgRoot?: string },
 ): Promise<{ deps: DaemonDeps; nodeRoot: string; incident: string }> {
   const pkg = ctx.pkgRoot ?? packageRoot();
-  const nodeRoot = path.join(pkg, DEMO_NODE);
-  if (!fs.existsSync(nodeRoot)) throw new Error(`demo node ${nodeRoot} is missing from this install`);
+  // --root with --demo: the demo incident on a copy of a node tree (which may then be edited live)
+  const nodeRoot = flags.rootGiven ? path.resolve(flags.root) : path.join(pkg, DEMO_NODE);
+  if (!fs.existsSync(nodeRoot)) {
+    throw flags.rootGiven ? new UserError(`--root ${nodeRoot}: no such directory`) : new Error(`demo node ${nodeRoot} is missing from this install`);
+  }
   const incident = findIncidentFile(path.join(pkg, DEMO_INCIDENTS));
   const entries = await loadIncident(incident);
   const demoFlags: RunFlags = {

@@ -33,6 +33,8 @@ export interface RunFlags {
   webConfigFile: string | null;
   /** host root the node's files are read under ("/" on the node, a directory in tests) */
   root: string;
+  /** --root was given (with --demo: run the demo on that copy of a node tree instead of the bundled one) */
+  rootGiven?: boolean;
   /** --config / --config-dir as given (undefined = not set; "" = skip) */
   config: string | undefined;
   configDir: string | undefined;
@@ -147,7 +149,8 @@ socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page
   --exec-loop-quiet=DUR       a loop ends after this long without failures (default 5m)
   --log-level=LEVEL           debug|info|warn|error (default info)
   --log-format=FORMAT         logfmt|json (default logfmt)
-  --demo                      run against the bundled example node and replay the bundled incident
+  --demo                      run against the bundled example node (or the node tree given with --root)
+                              and replay the bundled incident
   --help, --version
 `;
 
@@ -175,6 +178,7 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
     listen: parseListenAddress(str('web.listen-address') ?? (demo ? '127.0.0.1:20260' : DEFAULT_LISTEN)),
     webConfigFile: str('web.config.file') ?? null,
     root,
+    rootGiven: str('root') !== undefined,
     config: str('config'),
     configDir: str('config-dir'),
     crioVersion: crioVersion === null ? null : crioVersion.replace(/^v/, ''),

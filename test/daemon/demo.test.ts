@@ -100,6 +100,15 @@ describe('demo replay', () => {
     const flags = parseRunFlags(['--demo', '--web.listen-address', '127.0.0.1:0', '--stuck-threshold', '1s'], {}, os.hostname());
     const { deps, nodeRoot } = await demoDeps(flags, { clock: Date.now, log: silentLogger, pkgRoot: pkg });
     expect(nodeRoot).toBe(path.join(pkg, 'examples/nodes/nvidia-default'));
+    // --root with --demo: the incident replays against that node tree instead
+    const other = path.join(pkg, 'other-node');
+    await expect(demoDeps(parseRunFlags(['--demo', '--root', other], {}, os.hostname()), { clock: Date.now, log: silentLogger, pkgRoot: pkg })).rejects.toThrow(
+      `--root ${other}: no such directory`,
+    );
+    fs.cpSync(nodeRoot, other, { recursive: true });
+    const withRoot = await demoDeps(parseRunFlags(['--demo', '--root', other], {}, os.hostname()), { clock: Date.now, log: silentLogger, pkgRoot: pkg });
+    expect(withRoot.nodeRoot).toBe(other);
+    expect(withRoot.deps.flags.root).toBe(other);
     daemon = createDaemon(deps);
     const { url } = await daemon.start();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

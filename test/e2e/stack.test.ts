@@ -6,9 +6,8 @@
  * - the rule file is the shipped one with every `for:` set to 0s and the stuck-pod age threshold
  *   (600 s) set to 0 (e2eRules() fails loudly if the shipped file stops matching);
  * - the daemon runs with --stuck-threshold=5s instead of the default 2m.
- * The daemon runs from a COPY of the package (dist/src, examples, package.json) in a temp dir:
- * `--demo` reads the demo node relative to the package, so the test can rewrite the copy's drop-in
- * without touching the repository.
+ * The daemon runs `--demo --root <copy of examples/nodes/nvidia-default>`, so the test can rewrite the
+ * copy's drop-in without touching the repository.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,7 +54,7 @@ interface DaemonStatusLite {
 
 describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -> Prometheus -> Alertmanager', () => {
   let tmp = '';
-  let pkg = '';
+  let node = '';
   const procs: Started[] = [];
   let daemonUrl = '';
   let promUrl = '';
@@ -75,13 +74,9 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
   beforeAll(async () => {
     if (!fs.existsSync(DIST_CLI)) throw new Error(`${DIST_CLI} is missing: run \`npm run build\` (npm test builds it before vitest)`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-e2e-'));
-    // a private copy of the package, so the demo node can be edited
-    pkg = path.join(tmp, 'pkg');
-    fs.mkdirSync(pkg);
-    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
-    fs.cpSync(path.join(ROOT, 'dist/src'), path.join(pkg, 'dist/src'), { recursive: true });
-    fs.cpSync(path.join(ROOT, 'examples'), path.join(pkg, 'examples'), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    // a private copy of the demo node (`run --demo --root <copy>`), so the test can edit its drop-in
+    node = path.join(tmp, 'node');
+    fs.cpSync(path.join(ROOT, 'examples/nodes/nvidia-default'), node, { recursive: true });
 
     const [dPort, pPort, aPort] = [await freePort(), await freePort(), await freePort()];
     daemonInstance = `127.0.0.1:${dPort}`;
@@ -131,15 +126,16 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
       ]),
     );
 
-    // the daemon, from the package copy
+    // the daemon: the demo incident on the copy of the demo node
     procs.push(
       start(
         'crio-sentinel',
         process.execPath,
         [
-          path.join(pkg, 'dist/src/cli.js'),
+          DIST_CLI,
           'run',
           '--demo',
+          `--root=${node}`,
           `--web.listen-address=${daemonInstance}`,
           `--state-dir=${path.join(tmp, 'state')}`,
           `--node-name=${NODE_NAME}`,
@@ -270,7 +266,7 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)('end-to-end: crio-sentinel -
 
   it('rewriting the demo drop-in to the fixed form resolves the config alert and raises the pending change', async () => {
     // find the drop-in that makes nvidia the default, in the package copy's demo node
-    const etc = path.join(pkg, 'examples/nodes/nvidia-default/etc/crio');
+    const etc = path.join(node, 'etc/crio');
     const files = (fs.readdirSync(etc, { recursive: true }) as string[]).map((f) => path.join(etc, f)).filter((f) => fs.statSync(f).isFile());
     const dropin = files.find((f) => /^\s*default_runtime\s*=\s*"nvidia[^"]*"/m.test(fs.readFileSync(f, 'utf8')));
     expect(dropin, `a file under ${etc} sets default_runtime = "nvidia"`).toBeDefined();
