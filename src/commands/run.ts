@@ -17,7 +17,7 @@ import type { ProcessRecord } from '../live/process.js';
 /** Stop must finish within this; then the process exits anyway. */
 const STOP_DEADLINE_MS = 1800;
 
-export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 'readProcFile' | 'nodeFacts' | 'detectCrioVersion'> {
+export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 'readProcFile' | 'nodeFacts' | 'mountedFacts' | 'detectCrioVersion'> {
   return {
     listProcesses: async (): Promise<ProcessRecord[]> => (await si.processes()).list,
     readProcFile: (pid, name) => {
@@ -28,6 +28,23 @@ export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 
       }
     },
     nodeFacts: { osInfo: () => si.osInfo(), graphics: () => si.graphics() },
+    mountedFacts: {
+      kernel: () => os.release(),
+      readText: (p) => {
+        try {
+          return fs.readFileSync(p, 'utf8');
+        } catch {
+          return null;
+        }
+      },
+      listDir: (p) => {
+        try {
+          return fs.readdirSync(p);
+        } catch {
+          return [];
+        }
+      },
+    },
     detectCrioVersion: (root) => (flags.crioVersion ? Promise.resolve(flags.crioVersion) : detectHostCrioVersion(root)),
   };
 }

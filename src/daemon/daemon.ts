@@ -33,7 +33,7 @@ import type { JournalSink } from '../journal/sink.js';
 import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import { compareWithLive, liveFindings } from '../live/findings.js';
-import { collectNodeFacts, type NodeFactsDeps } from '../live/node-facts.js';
+import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
 import { createConfigWatcher, type ConfigWatcher } from './config-watcher.js';
 import type { EventThresholds, RunFlags } from './flags.js';
@@ -120,6 +120,8 @@ export interface DaemonDeps {
   readProcFile?: (pid: number, name: 'cmdline' | 'environ') => Buffer | null;
   /** systeminformation, or fixed facts (demo) */
   nodeFacts?: NodeFactsDeps;
+  /** file access for --node-facts=mounted (default: the real /sys and the files under --root) */
+  mountedFacts?: MountedFactsDeps;
   /** facts even under a non-"/" root (demo) */
   nodeFactsAnyRoot?: boolean;
   detectCrioVersion?: (root: string) => Promise<string | null>;
@@ -314,6 +316,20 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   };
 
   const refreshFacts = async (): Promise<void> => {
+    if (flags.nodeFacts === 'off') {
+      factsHealth = { up: false, lastError: 'node facts off (--node-facts=off)' };
+      return;
+    }
+    if (flags.nodeFacts === 'mounted' && deps.mountedFacts) {
+      try {
+        const r = collectMountedNodeFacts({ root, nodeName: flags.nodeName, deps: deps.mountedFacts });
+        facts = r.facts;
+        factsHealth = { up: r.up, lastError: r.lastError };
+      } catch (err) {
+        factsHealth = { up: false, lastError: errText(err) };
+      }
+      return;
+    }
     const si = deps.nodeFacts;
     if (!si) {
       factsHealth = { up: false, lastError: 'no node facts source' };

@@ -45,6 +45,8 @@ export interface RunFlags {
   /** --journal-directory: read journal files from here instead of the host journal */
   journalDirectory: string | null;
   noJournal: boolean;
+  /** where node facts come from: systeminformation on this machine, the node mounted at --root, or nowhere */
+  nodeFacts: 'auto' | 'mounted' | 'off';
   /** host path of the CRI-O socket; the daemon opens it under --root */
   crioSocket: string;
   /** how often the CRI-O socket is polled */
@@ -115,6 +117,7 @@ const OPTIONS = {
   'crio-socket': { type: 'string' },
   'crio-poll-interval': { type: 'string' },
   'node-name': { type: 'string' },
+  'node-facts': { type: 'string' },
   'stuck-threshold': { type: 'string' },
   'exec-loop-count': { type: 'string' },
   'exec-loop-window': { type: 'string' },
@@ -140,6 +143,9 @@ socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page
   --state-dir=DIR             the daemon's own state (journal cursor); not under --root (default ${DEFAULT_STATE_DIR})
   --journal-directory=DIR     read journal files from DIR instead of the host journal
   --no-journal                do not follow the journal (the journal source shows as deliberately off)
+  --node-facts=MODE           auto: systeminformation when --root is /, none otherwise (default);
+                              mounted: --root is this node's file system (DaemonSet): kernel from
+                              uname, OS from <root>/etc/os-release, GPUs from /sys/bus/pci; off
   --crio-socket=PATH          CRI-O socket, a host path opened under --root (default ${DEFAULT_CRIO_SOCKET})
   --crio-poll-interval=DUR    how often the socket is read (default 15s)
   --node-name=NAME            node name (default $NODE_NAME, else the host name)
@@ -185,6 +191,7 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
     stateDir: str('state-dir') ?? DEFAULT_STATE_DIR,
     journalDirectory: str('journal-directory') ?? null,
     noJournal: values['no-journal'] === true,
+    nodeFacts: oneOf(str('node-facts') ?? 'auto', ['auto', 'mounted', 'off'] as const, 'node-facts'),
     crioSocket: str('crio-socket') ?? DEFAULT_CRIO_SOCKET,
     crioPollMs: parseDuration(str('crio-poll-interval') ?? '15s', 'crio-poll-interval'),
     nodeName,

@@ -201,6 +201,21 @@ describe('crio-sentinel run: live config watching and the running CRI-O', () => 
     expect(r.code).toBe(0);
   });
 
+  it('--node-facts=mounted reads the OS from the mounted node and GPUs from the PCI bus', async () => {
+    nodeTree({ dropinDir: true });
+    put('/etc/os-release', 'NAME="Ubuntu"\nPRETTY_NAME="Ubuntu 24.04.1 LTS"\n');
+    daemon = await startDaemon([...baseArgs(), '--node-facts=mounted']);
+    const m = await waitFor('node facts from the mounted node', async () => {
+      const t = await daemon!.metrics();
+      return sample(t, 'crio_sentinel_node_info', { os: 'Ubuntu 24.04.1 LTS', kernel: os.release() }) === 1 ? t : null;
+    });
+    // the NVIDIA display controllers on this machine's PCI bus (none on a CI machine)
+    const pci = '/sys/bus/pci/devices';
+    const read = (p: string): string => fs.readFileSync(p, 'utf8').trim();
+    const expected = fs.readdirSync(pci).filter((d) => read(`${pci}/${d}/vendor`) === '0x10de' && read(`${pci}/${d}/class`).startsWith('0x03')).length;
+    expect(sample(m, 'crio_sentinel_nvidia_gpus')).toBe(expected);
+  });
+
   it('rejects a bad flag with one line and exit status 3', async () => {
     const { spawnSync } = await import('node:child_process');
     const { CLI } = await import('../helpers/daemon-process.js');
