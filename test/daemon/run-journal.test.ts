@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO, sample, startDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { sample, startDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { documentedMetrics } from '../helpers/metrics-doc.js';
 import { appendJournal, journalctlBinary, journalRemote, makeJournal, type FixtureEntry } from '../helpers/journal-fixture.js';
 
 const CID = '56264251ca7a915c94dd819a3dce1807feebc6186d78d594403cade22056d1bb';
@@ -131,16 +132,6 @@ function nodeTree(root: string): void {
   put('/etc/crio/crio.conf.d/99-nvidia.conf', '[crio.runtime]\ndefault_runtime = "nvidia"\n[crio.runtime.runtimes.nvidia]\nruntime_path = "/usr/bin/nvidia-container-runtime"\nruntime_root = "/run/runc"\nruntime_type = "oci"\n');
 }
 
-/**
- * Every metric documented in docs/metrics.md (its reference table), with the crio_sentinel_ prefix;
- * `process_*` / `nodejs_*` rows stand for prom-client's process metrics.
- */
-function documentedMetrics(): string[] {
-  const doc = fs.readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8');
-  const names = [...doc.matchAll(/^\| `([a-z_*]+)`(?:, `([a-z_*]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]]).filter((n): n is string => !!n);
-  return [...new Set(names)].map((n) => `crio_sentinel_${n}`);
-}
-
 let dir: string;
 let daemon: DaemonProcess | null = null;
 beforeEach(() => {
@@ -175,7 +166,7 @@ describe.skipIf(!haveTools)('crio-sentinel run: the journal through the real jou
       },
       20_000,
     );
-    const documented = documentedMetrics();
+    const documented = [...new Set(documentedMetrics().map((d) => d.name))];
     expect(documented.length).toBeGreaterThanOrEqual(25);
     const lines = m.split('\n').filter((l) => !l.startsWith('#'));
     for (const name of documented) {
