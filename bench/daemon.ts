@@ -34,6 +34,8 @@ export interface BenchResult {
   runs: number[];
   details?: Record<string, unknown>;
   skipped?: string;
+  /** when this figure was measured (results of partial runs are merged) */
+  measuredAt?: string;
 }
 
 export const DAEMON_BENCHMARKS = ['start-to-ready', 'idle-cpu', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'] as const;

@@ -331,7 +331,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!fn) continue;
       ctx.log(`${n} ...`);
       try {
-        res.benchmarks[n] = await fn(ctx);
+        res.benchmarks[n] = { ...(await fn(ctx)), measuredAt: new Date().toISOString() };
       } catch (err) {
         res.benchmarks[n] = { metric: n, unit: '', value: null, baseline: null, ratio: null, limit: null, pass: null, runs: [], skipped: err instanceof Error ? err.message : String(err) };
       }
@@ -340,7 +340,8 @@ export async function main(argv: string[]): Promise<number> {
     const daemonNames = new Set(names.filter((n) => (DAEMON_BENCHMARKS as readonly string[]).includes(n)));
     if (daemonNames.size) {
       ctx.log(`daemon benchmarks: ${[...daemonNames].join(', ')} ...`);
-      Object.assign(res.benchmarks, await runDaemonBenchmarks({ cli: ctx.cli, work, quick, names: daemonNames, log: ctx.log }));
+      const at = new Date().toISOString();
+      for (const [n, r] of Object.entries(await runDaemonBenchmarks({ cli: ctx.cli, work, quick, names: daemonNames, log: ctx.log }))) res.benchmarks[n] = { ...r, measuredAt: at };
       save();
     }
   } finally {
