@@ -121,6 +121,6 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   process.stdout.write(banner(url));
-  log.info('started', { url, node: flags.nodeName, root: flags.root, demo: flags.demo });
+  log.info('started', { url, node: deps.flags.nodeName, root: deps.flags.root, demo: flags.demo });
   return done;
 }
