@@ -28,15 +28,16 @@ export function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-let clkTck: number | null = null;
-/** Clock ticks per second (getconf CLK_TCK, normally 100). */
+/** Clock ticks per second (getconf CLK_TCK, normally 100), read once when the module loads so
+ * that the getconf child is reaped before any measurement starts. */
+const CLK_TCK: number = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
 export function clockTicks(): number {
-  if (clkTck === null) {
-    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-    const n = Number(r.stdout?.trim());
-    clkTck = Number.isFinite(n) && n > 0 ? n : 100;
-  }
-  return clkTck;
+  return CLK_TCK;
 }
 
 /** Fields of /proc/<pid>/stat after the command name (index 0 = state, i.e. field 3). */
