@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { exportRecord, EMITTERS, writeJournalDirectoryFile, type GenEntry, JOURNAL_REMOTE } from './generate.js';
-import { median, percentile, processTree, round, runChild, sleep, treeCpu } from './measure.js';
+import { median, percentile, processTree, round, runChild, shippedNodeFlags, sleep, treeCpu } from './measure.js';
 
 export interface DaemonBenchOptions {
   /** dist/src/cli.js to run */
@@ -126,7 +126,7 @@ async function startDaemon(cli: string, args: string[], retries: { count: number
 
 async function startDaemonOnce(cli: string, args: string[], timeoutMs = 20_000): Promise<{ daemon: Daemon; spawnedAt: bigint }> {
   const spawnedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, [cli, 'run', '--web.listen-address', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...shippedNodeFlags(cli), cli, 'run', '--web.listen-address', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8');

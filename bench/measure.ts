@@ -109,6 +109,8 @@ export interface ChildRun {
 export interface RunChildOptions {
   /** file fed to stdin */
   stdinFile?: string;
+  /** a pipe (e.g. another child's stdout) handed to the child as its stdin */
+  stdinPipe?: import('node:stream').Readable;
   /** keep at most this many bytes of stdout (default 1 MiB); stdout is discarded when 0 */
   keepStdout?: number;
   env?: NodeJS.ProcessEnv;
@@ -125,7 +127,7 @@ export function runChild(file: string, args: string[], opts: RunChildOptions = {
     const stdinFd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : null;
     const cpu0 = reapedChildrenCpu();
     const t0 = process.hrtime.bigint();
-    const so: SpawnOptions = { stdio: [stdinFd ?? 'ignore', keep > 0 ? 'pipe' : 'ignore', 'pipe'], env: opts.env ?? process.env };
+    const so: SpawnOptions = { stdio: [stdinFd ?? opts.stdinPipe ?? 'ignore', keep > 0 ? 'pipe' : 'ignore', 'pipe'], env: opts.env ?? process.env };
     const child = spawn(file, args, so);
     if (stdinFd !== null) closeSync(stdinFd);
     let stdout = '';
@@ -161,3 +163,13 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The Node.js flags the shipped CLI runs with, read from the shebang of dist/src/cli.js
+ * (`#!/usr/bin/env -S node <flags>`), so that benchmarks measure the configuration that ships.
+ */
+export function shippedNodeFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node(?<flags>(?: --\S+)*)\s*$/.exec(first);
+  return m?.groups?.flags ? m.groups.flags.trim().split(/\s+/) : [];
+}

@@ -9,6 +9,7 @@
  * Running only some benchmarks merges their results into the existing file. Exit status 0 unless
  * the run itself fails; with --strict, 1 when a figure is over its limit.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { PATTERNS } from '../src/events/patterns.js';
 import { DAEMON_BENCHMARKS, runDaemonBenchmarks, type BenchResult } from './daemon.js';
 import { JOURNAL_REMOTE, writeJournalDirectoryFile } from './generate.js';
-import { median, round, runChild, type ChildRun } from './measure.js';
+import { median, round, runChild, shippedNodeFlags, type ChildRun } from './measure.js';
 import { NAIVE_PATTERN_COUNT } from './naive.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -130,7 +131,7 @@ async function exportFile(ctx: Ctx): Promise<string> {
 async function scanWorks(ctx: Ctx): Promise<boolean> {
   const tiny = path.join(ctx.work, 'tiny.export');
   fs.writeFileSync(tiny, '__REALTIME_TIMESTAMP=1700000000000000\n_SYSTEMD_UNIT=crio.service\nSYSLOG_IDENTIFIER=crio\nMESSAGE=time="2023-11-14T22:13:20Z" level=info msg="hello"\n\n');
-  const r = await runChild(process.execPath, [ctx.cli, 'scan', '--journal', tiny, '--output', 'json']);
+  const r = await runChild(process.execPath, [...shippedNodeFlags(ctx.cli), ctx.cli, 'scan', '--journal', tiny, '--output', 'json']);
   return r.code !== null && [0, 1, 2].includes(r.code) && r.stdout.trim().startsWith('{');
 }
 
@@ -154,7 +155,7 @@ async function scanVsGrep(ctx: Ctx): Promise<BenchResult> {
     grepRuns.push(round(g.cpuSeconds, 2));
     grepWall.push(round(g.wallSeconds, 3));
     grepCount = g.stdout.trim();
-    const s = check(await runChild(process.execPath, scanCmd, { keepStdout: 1 << 20 }), 'scan', [0, 1, 2]);
+    const s = check(await runChild(process.execPath, [...shippedNodeFlags(ctx.cli), ...scanCmd], { keepStdout: 1 << 20 }), 'scan', [0, 1, 2]);
     scanRuns.push(round(s.cpuSeconds, 2));
     scanWall.push(round(s.wallSeconds, 3));
     try {
@@ -192,7 +193,7 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
   let fSum: Record<string, unknown> = {};
   let nSum: Record<string, unknown> = {};
   for (let k = 0; k < ctx.reps; k++) {
-    const f = check(await runChild(process.execPath, [ctx.workers, 'follow-export', '--dir', dir], { keepStdout: 0 }), 'follow-export');
+    const f = check(await runChild(process.execPath, [...shippedNodeFlags(ctx.cli), ctx.workers, 'follow-export', '--dir', dir], { keepStdout: 0 }), 'follow-export');
     runs.push(round(f.cpuSeconds, 2));
     fSum = workerSummary(f);
     const n = check(await runChild(process.execPath, [ctx.workers, 'naive-json', '--dir', dir], { keepStdout: 0 }), 'naive-json');
@@ -223,7 +224,13 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
 }
 
 async function memory10m(ctx: Ctx): Promise<BenchResult> {
-  const r = check(await runChild(process.execPath, ['--expose-gc', ctx.workers, 'memory', '--entries', String(ctx.memoryEntries), '--containers', String(ctx.memoryContainers)], { keepStdout: 0 }), 'memory worker');
+  // the generator runs in its own process and pipes export bytes in, as journalctl does for the daemon
+  const gen = spawn(process.execPath, [ctx.workers, 'generate-export', '--entries', String(ctx.memoryEntries), '--containers', String(ctx.memoryContainers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const halfAt = Math.floor(ctx.memoryEntries / 2);
+  const r = check(
+    await runChild(process.execPath, ['--expose-gc', ...shippedNodeFlags(ctx.cli), ctx.workers, 'memory-stream', '--half', String(halfAt)], { keepStdout: 0, stdinPipe: gen.stdout }),
+    'memory worker',
+  );
   const s = workerSummary(r) as { points?: { entries: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes?: number; externalBytes?: number; seconds: number }[]; baseRssBytes?: number; pipeline?: unknown; stats?: unknown };
   const pts = s.points ?? [];
   const half = pts[0];
@@ -246,7 +253,7 @@ async function memory10m(ctx: Ctx): Promise<BenchResult> {
       entriesPerSecond: round(full.entries / full.seconds, 0),
       pipeline: s.pipeline,
       correlator: s.stats,
-      note: 'in-process: generator -> JournalEntry -> createEventPipeline().ingest, one child process with --expose-gc',
+      note: 'the daemon path: a generator process pipes export bytes into a child (the shipped Node flags + --expose-gc) running createExportParser with the follower\'s prefilter -> createEventPipeline',
     },
   };
 }

@@ -14,11 +14,13 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { JournalEntry, SkipReason } from '../src/core/types.js';
+import { createMessagePrefilter } from '../src/events/classifier.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
 import { readJournalFile } from '../src/journal/file-source.js';
 import { FOLLOW_MATCHES, readJournalDirectory } from '../src/journal/journalctl.js';
 import type { JournalSink } from '../src/journal/sink.js';
-import { createJournalGenerator, toJournalEntry } from './generate.js';
+import { createExportParser } from '../src/journal/export-parser.js';
+import { createJournalGenerator, toJournalEntry, writeJournalStream } from './generate.js';
 import { jsonMessage, naiveMatch } from './naive.js';
 
 function pipelineSink(): { sink: JournalSink; pipeline: ReturnType<typeof createEventPipeline>; skipped: Partial<Record<SkipReason, number>> } {
@@ -56,7 +58,8 @@ function summary(p: ReturnType<typeof createEventPipeline>): Record<string, unkn
 
 async function followExport(dir: string): Promise<Record<string, unknown>> {
   const { sink, pipeline, skipped } = pipelineSink();
-  const r = await readJournalDirectory(dir, sink);
+  // the daemon's follower options: the classifier's prefilter drops lines no pattern can use before decoding
+  const r = await readJournalDirectory(dir, sink, { wantMessage: createMessagePrefilter() });
   return { ...summary(pipeline), parserEntries: r.entries, skipped };
 }
 
@@ -114,6 +117,40 @@ function memory(entries: number, containers: number, seed: number, endUs: number
   return { baseRssBytes: base.rss, points, generated: gen.stats, pipeline: summary(pipeline), stats: pipeline.stats().correlator };
 }
 
+/**
+ * The daemon's own path for memory: export bytes arrive on stdin (from a separate generator process,
+ * as they arrive from journalctl), are parsed with the follower's parser options (the classifier's
+ * prefilter) and fed to the event pipeline. RSS is read after forced GCs at half and at the end,
+ * so the generator's allocations are not counted against the daemon.
+ */
+async function memoryStream(half: number): Promise<Record<string, unknown>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc');
+  const { sink, pipeline } = pipelineSink();
+  const points: { entries: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; seconds: number }[] = [];
+  const t0 = process.hrtime.bigint();
+  const measure = (n: number): void => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    points.push({ entries: n, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+  };
+  gc();
+  const base = process.memoryUsage().rss;
+  const parser = createExportParser(sink, { wantMessage: createMessagePrefilter() });
+  let measuredHalf = false;
+  for await (const chunk of process.stdin) {
+    parser.push(chunk as Buffer);
+    if (!measuredHalf && parser.stats().records >= half) {
+      measuredHalf = true;
+      measure(parser.stats().records);
+    }
+  }
+  parser.end();
+  measure(parser.stats().records);
+  return { baseRssBytes: base, points, parser: parser.stats(), pipeline: summary(pipeline), stats: pipeline.stats().correlator };
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values } = parseArgs({
@@ -125,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
       containers: { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '20260' },
       'end-us': { type: 'string' },
+      half: { type: 'string', default: '5000000' },
       journalctl: { type: 'string', default: 'journalctl' },
     },
   });
@@ -132,7 +170,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'follow-export' && values.dir) out = await followExport(values.dir);
   else if (cmd === 'naive-json' && values.dir) out = await naiveJson(values.dir, values.journalctl);
   else if (cmd === 'scan-inprocess' && values.file) out = await scanInProcess(values.file);
-  else if (cmd === 'memory') out = memory(Number(values.entries), Number(values.containers), Number(values.seed), values['end-us'] ? Number(values['end-us']) : undefined);
+  else if (cmd === 'memory-stream') out = await memoryStream(Number(values.half));
+  else if (cmd === 'generate-export') {
+    await writeJournalStream({ entries: Number(values.entries), containers: Number(values.containers), seed: Number(values.seed), stepUs: 3_600 }, 'export', process.stdout);
+    return 0;
+  } else if (cmd === 'memory') out = memory(Number(values.entries), Number(values.containers), Number(values.seed), values['end-us'] ? Number(values['end-us']) : undefined);
   else {
     process.stderr.write('usage: workers.js follow-export --dir D | naive-json --dir D | scan-inprocess --file F | memory --entries N --containers C\n');
     return 3;

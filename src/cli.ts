@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * crio-sentinel command line: `check`, `fix`, `scan` and `run` are faces of one pipeline.
  * Each command module exports `main(argv): Promise<number>` and returns its exit status.

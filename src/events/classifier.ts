@@ -107,7 +107,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     systemd: buildIndex('systemd'),
   };
   const joiner = createKlogJoiner({ maxLines: opts.maxRecordLines ?? 64, maxOpen: opts.maxOpenRecords ?? 256 });
-  const prefixes = createLru<string, string>(opts.maxPrefixes ?? 65_536);
+  const prefixes = createLru<string, string>(opts.maxPrefixes ?? 16_384);
   const byPattern: Record<string, number> = {};
   let entries = 0;
   let events = 0;

@@ -56,7 +56,12 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   defaultGraceS: 30,
 };
 
-export const DEFAULT_LIMITS: Limits = { maxContainers: 50_000, maxPods: 10_000, maxEvidence: 4, maxLabelValues: 16 };
+/**
+ * A node runs at most a few hundred pods (kubelet's max-pods defaults to 110), so 10,000 containers
+ * and 2,000 pods of history is ample; least recently touched entries go first, and a stuck container
+ * is touched by every kill failure, so it stays. The caps bound the daemon's memory (bench memory-10m).
+ */
+export const DEFAULT_LIMITS: Limits = { maxContainers: 10_000, maxPods: 2_000, maxEvidence: 4, maxLabelValues: 16 };
 
 export interface Evidence {
   atMs: number;

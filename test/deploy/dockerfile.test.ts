@@ -121,7 +121,11 @@ describe('Dockerfile lint', () => {
   it('starts the CLI the package declares, with flags the daemon accepts', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const entry = JSON.parse(ops(runtime, 'ENTRYPOINT')[0]!) as string[];
-    expect(entry[1]).toBe(`/opt/crio-sentinel/${pkg.bin['crio-sentinel']}`);
+    // node, then the Node flags of the CLI's shebang (#!/usr/bin/env -S node <flags>), then the CLI
+    const shebang = fs.readFileSync(path.join(ROOT, 'src/cli.ts'), 'utf8').split('\n', 1)[0]!;
+    const nodeFlags = shebang.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
+    expect(entry.slice(0, 1 + nodeFlags.length)).toEqual(['node', ...nodeFlags]);
+    expect(entry[1 + nodeFlags.length]).toBe(`/opt/crio-sentinel/${pkg.bin['crio-sentinel']}`);
     const cmd = JSON.parse(ops(runtime, 'CMD')[0]!) as string[];
     expect(cmd[0]).toBe('run');
     const flags = parseRunFlags(cmd.slice(1), {}, 'node-a');
