@@ -64,7 +64,9 @@ describe('metricsCache', () => {
     expect(await Promise.all([cached(), cached(), cached()])).toEqual(['body 1', 'body 1', 'body 1']);
     now = 99;
     expect(await cached()).toBe('body 1');
+    expect(cached.fresh()).toBe('body 1');
     now = 100;
+    expect(cached.fresh()).toBeNull();
     expect(await cached()).toBe('body 2');
     let fail = true;
     const flaky = metricsCache(async () => {
@@ -79,6 +81,7 @@ describe('metricsCache', () => {
     await uncached();
     await uncached();
     expect(n).toBe(2);
+    expect(uncached.fresh()).toBeNull();
   });
 });
 
