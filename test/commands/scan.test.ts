@@ -13,8 +13,9 @@ import type { EventSnapshot, JournalEntry } from '../../src/core/types.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { CLI, REPO } from '../helpers/daemon-process.js';
 import { journalctlBinary, journalRemote, makeJournal, toExport } from '../helpers/journal-fixture.js';
+import { REFERENCE } from '../helpers/reference.js';
 
-const SAMPLE = '/work/shared/reference/sample-journal.txt';
+const SAMPLE = path.join(REFERENCE, 'sample-journal.txt');
 const INCIDENT = path.join(REPO, 'examples/incidents/nvidia-default.jsonl');
 const NODE = path.join(REPO, 'examples/nodes/nvidia-default');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scan-test-'));
@@ -140,7 +141,7 @@ describe('scan inputs', () => {
   });
 
   it('the byte-level prefilter changes nothing but the work done (sample, real incident and demo as export)', async () => {
-    for (const src of [SAMPLE, '/work/shared/reference/captures/real-incident/crio-1.31.0-restart.jsonl', INCIDENT]) {
+    for (const src of [SAMPLE, path.join(REFERENCE, 'captures/real-incident/crio-1.31.0-restart.jsonl'), INCIDENT]) {
       const file = path.join(tmp, `${path.basename(src)}.export`);
       fs.writeFileSync(file, toExport(await entriesOf(src)));
       const filtered = await runMain([file, '--output', 'json']);

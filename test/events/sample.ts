@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import type { JournalEntry } from '../../src/core/types.js';
 
-export const REFERENCE = '/work/shared/reference';
+import { REFERENCE } from '../helpers/reference.js';
+
+export { REFERENCE };
 export const SAMPLE_JOURNAL = `${REFERENCE}/sample-journal.txt`;
 export const REAL_INCIDENT = `${REFERENCE}/captures/real-incident/crio-1.31.0-restart.jsonl`;
 

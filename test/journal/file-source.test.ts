@@ -9,7 +9,7 @@ import { detectFormat, readJournalFile } from '../../src/journal/file-source.js'
 import { crioEntries, journalctlBinary, journalRemote, makeJournal, toExport } from '../helpers/journal-fixture.js';
 import { collector } from './collect.js';
 
-const REF = '/work/shared/reference';
+import { REFERENCE as REF } from '../helpers/reference.js';
 
 let dir: string;
 beforeEach(() => {

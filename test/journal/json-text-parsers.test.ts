@@ -4,7 +4,7 @@ import { createJsonParser } from '../../src/journal/json-parser.js';
 import { createTextParser, isoToUs } from '../../src/journal/text-parser.js';
 import { chunks, collector } from './collect.js';
 
-const REF = '/work/shared/reference';
+import { REFERENCE as REF } from '../helpers/reference.js';
 const INCIDENT = `${REF}/captures/real-incident/crio-1.31.0-restart.jsonl`;
 
 function runJson(data: Buffer, size: number, opts = {}) {
