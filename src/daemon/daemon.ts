@@ -223,6 +223,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       log.error('configuration evaluation failed; keeping the last good state', { why, err: configError });
     } finally {
       lastReloadAt = iso(at);
+      http?.invalidateMetrics();
     }
   };
 
@@ -237,14 +238,17 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       } catch (err) {
         log.warn('event pipeline failed on an entry; entry dropped', { err: errText(err), cursor: e.cursor ?? undefined });
       }
+      http?.invalidateMetrics();
     },
     skip(reason, detail) {
       metrics.journal.skip(reason);
       log.debug('journal record skipped', { reason, detail });
+      http?.invalidateMetrics();
     },
     filtered(unit, identifier, realtimeUs) {
       metrics.journal.entry(unit ?? identifier ?? 'other');
       if (lastEntryAtUs === null || realtimeUs > lastEntryAtUs) lastEntryAtUs = realtimeUs;
+      http?.invalidateMetrics();
     },
   };
 
@@ -311,11 +315,12 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       .catch((err: unknown) => log.error('live refresh failed', { err: errText(err) }))
       .finally(() => {
         pollInFlight = null;
+        http?.invalidateMetrics();
       });
     return pollInFlight;
   };
 
-  const refreshFacts = async (): Promise<void> => {
+  const collectFacts = async (): Promise<void> => {
     if (flags.nodeFacts === 'off') {
       factsHealth = { up: false, lastError: 'node facts off (--node-facts=off)' };
       return;
@@ -342,6 +347,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     } catch (err) {
       factsHealth = { up: false, lastError: errText(err) };
     }
+  };
+  const refreshFacts = async (): Promise<void> => {
+    await collectFacts();
+    http?.invalidateMetrics();
   };
 
   // ------------------------------------------------------------ status

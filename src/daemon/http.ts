@@ -41,7 +41,9 @@ export interface HttpLimits {
   closeGraceMs: number;
   /**
    * A rendered /metrics body is reused for this long, and concurrent scrapes share one render
-   * (0: render every scrape). Bounds the cost of scrape storms; adds at most this much staleness.
+   * (0: render every scrape). Bounds the cost of scrape storms. The daemon invalidates it whenever
+   * its state changes (invalidateMetrics), so only time-derived values (ages, process metrics)
+   * can be this stale.
    */
   metricsCacheMs: number;
 }
@@ -55,7 +57,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxHeaderSize: 8_192,
   maxConnections: 512,
   closeGraceMs: 1_000,
-  metricsCacheMs: 100,
+  metricsCacheMs: 1_000,
 };
 
 export interface HttpServerDeps {
@@ -78,6 +80,8 @@ export interface HttpServer {
    * TLS layer requests or requires a client certificate.
    */
   setWebConfig(next: WebConfig | null): void;
+  /** The state behind /metrics changed: the next scrape renders afresh. Cheap; call on every change. */
+  invalidateMetrics(): void;
   /** Stop accepting, let in-flight requests finish for a short grace, then cut the rest. */
   close(): Promise<void>;
   /** the express app, for tests and embedding */
@@ -98,20 +102,25 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  * One render shared by concurrent callers, reused for `ttlMs`. `fresh()` returns the cached value
  * synchronously while it is fresh (the hot path of a scrape storm skips a promise per request).
  */
-export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Clock): (() => Promise<T>) & { fresh(): T | null } {
+export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Clock): (() => Promise<T>) & { fresh(): T | null; invalidate(): void } {
   let inflight: Promise<T> | null = null;
   let body: T | null = null;
   let at = 0;
+  /** bumped by invalidate(): a render that started before a change is not cached */
+  let generation = 0;
   const fresh = (): T | null => (ttlMs > 0 && body !== null && now() - at < ttlMs ? body : null);
   const get = (): Promise<T> => {
     if (ttlMs <= 0) return render();
     const b = fresh();
     if (b !== null) return Promise.resolve(b);
     if (inflight) return inflight;
+    const gen = generation;
     inflight = render().then(
       (v) => {
-        body = v;
-        at = now();
+        if (gen === generation) {
+          body = v;
+          at = now();
+        }
         inflight = null;
         return v;
       },
@@ -122,7 +131,12 @@ export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Cl
     );
     return inflight;
   };
-  return Object.assign(get, { fresh });
+  const invalidate = (): void => {
+    body = null;
+    generation++;
+    inflight = null;
+  };
+  return Object.assign(get, { fresh, invalidate });
 }
 
 const ALLOW = 'GET, HEAD';
@@ -335,6 +349,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
         else server.listen(port, host);
       });
     },
+    invalidateMetrics: () => scrape.invalidate(),
     setWebConfig(next) {
       if (Boolean(next?.tls) !== Boolean(current?.tls)) {
         throw new UserError(`web config ${next?.file ?? current?.file ?? ''}: turning TLS on or off needs a restart`);

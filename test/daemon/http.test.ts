@@ -82,6 +82,21 @@ describe('metricsCache', () => {
     await uncached();
     expect(n).toBe(2);
     expect(uncached.fresh()).toBeNull();
+    // invalidate(): the next call renders afresh, and a render started before the change is not cached
+    let v = 0;
+    let release: () => void = () => {};
+    const gated = metricsCache(() => new Promise<number>((r) => { const mine = ++v; release = () => r(mine); }), 1000, () => now);
+    const first = gated();
+    gated.invalidate();
+    release();
+    expect(await first).toBe(1);
+    expect(gated.fresh()).toBeNull();
+    const second = gated();
+    release();
+    expect(await second).toBe(2);
+    expect(gated.fresh()).toBe(2);
+    gated.invalidate();
+    expect(gated.fresh()).toBeNull();
   });
 });
 
