@@ -99,16 +99,25 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 }
 
 /**
- * One render shared by concurrent callers, reused for `ttlMs`. `fresh()` returns the cached value
- * synchronously while it is fresh (the hot path of a scrape storm skips a promise per request).
+ * One render shared by concurrent callers. A body is reused for `ttlMs` while nothing changed; after
+ * `invalidate()` (the state behind it changed) it is reused only until it is `minMs` old, so a
+ * busy journal cannot make every scrape re-render: at most one render per `minMs` under change,
+ * one per `ttlMs` when idle, and concurrent callers always share the render under way.
+ * `fresh()` returns the cached body synchronously while it may be served.
  */
-export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Clock): (() => Promise<T>) & { fresh(): T | null; invalidate(): void } {
+export function metricsCache<T>(
+  render: () => Promise<T>,
+  ttlMs: number,
+  now: Clock,
+  minMs = Math.min(100, ttlMs),
+): (() => Promise<T>) & { fresh(): T | null; invalidate(): void } {
   let inflight: Promise<T> | null = null;
   let body: T | null = null;
   let at = 0;
-  /** bumped by invalidate(): a render that started before a change is not cached */
+  /** the state changed after `body` was rendered (or while it was being rendered) */
+  let dirty = false;
   let generation = 0;
-  const fresh = (): T | null => (ttlMs > 0 && body !== null && now() - at < ttlMs ? body : null);
+  const fresh = (): T | null => (ttlMs > 0 && body !== null && now() - at < (dirty ? minMs : ttlMs) ? body : null);
   const get = (): Promise<T> => {
     if (ttlMs <= 0) return render();
     const b = fresh();
@@ -117,10 +126,9 @@ export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Cl
     const gen = generation;
     inflight = render().then(
       (v) => {
-        if (gen === generation) {
-          body = v;
-          at = now();
-        }
+        body = v;
+        at = now();
+        dirty = gen !== generation;
         inflight = null;
         return v;
       },
@@ -132,9 +140,8 @@ export function metricsCache<T>(render: () => Promise<T>, ttlMs: number, now: Cl
     return inflight;
   };
   const invalidate = (): void => {
-    body = null;
+    dirty = true;
     generation++;
-    inflight = null;
   };
   return Object.assign(get, { fresh, invalidate });
 }

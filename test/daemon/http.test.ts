@@ -82,21 +82,33 @@ describe('metricsCache', () => {
     await uncached();
     expect(n).toBe(2);
     expect(uncached.fresh()).toBeNull();
-    // invalidate(): the next call renders afresh, and a render started before the change is not cached
+    // invalidate(): a changed state is re-rendered once the body is minMs (100) old; concurrent
+    // callers keep sharing one render, and a render started before a change counts as stale
     let v = 0;
     let release: () => void = () => {};
+    now = 1000;
     const gated = metricsCache(() => new Promise<number>((r) => { const mine = ++v; release = () => r(mine); }), 1000, () => now);
     const first = gated();
     gated.invalidate();
+    expect(gated()).toBe(first);
     release();
     expect(await first).toBe(1);
+    expect(gated.fresh()).toBe(1);
+    now = 1100;
     expect(gated.fresh()).toBeNull();
     const second = gated();
     release();
     expect(await second).toBe(2);
+    now = 1900;
     expect(gated.fresh()).toBe(2);
     gated.invalidate();
     expect(gated.fresh()).toBeNull();
+    for (let i = 0; i < 50; i++) gated.invalidate();
+    const third = gated();
+    expect(gated()).toBe(third);
+    release();
+    expect(await third).toBe(3);
+    expect(v).toBe(3);
   });
 });
 
