@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sample, startDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { REPO, sample, startDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { startFakeCrio, type FakeCrio } from '../helpers/fake-crio.js';
 
 let root: string;
@@ -21,19 +21,8 @@ function put(hostPath: string, content: string, mode = 0o644): void {
   fs.writeFileSync(p, content, { mode });
 }
 
-const PACKAGED = `[crio.runtime]
-default_runtime = "crun"
-
-[crio.runtime.runtimes.crun]
-runtime_path = "/usr/libexec/crio/crun"
-runtime_root = "/run/crun"
-monitor_path = "/usr/libexec/crio/conmon"
-
-[crio.runtime.runtimes.runc]
-runtime_path = "/usr/libexec/crio/runc"
-runtime_root = "/run/runc"
-monitor_path = "/usr/libexec/crio/conmon"
-`;
+/** the 10-crio.conf CRI-O's packages ship (the bundled packaged-crun node's copy) */
+const PACKAGED = fs.readFileSync(path.join(REPO, 'examples/nodes/packaged-crun/etc/crio/crio.conf.d/10-crio.conf'), 'utf8');
 
 const NVIDIA_DEFAULT = `[crio]
 [crio.runtime]
