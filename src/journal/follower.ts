@@ -29,7 +29,7 @@ import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
 import { createCursorStore, cursorRealtimeUs } from './cursor-store.js';
 import { createExportParser } from './export-parser.js';
-import { chooseDirectory, fsProbe, journalctlArgs, type DirProbe } from './journalctl.js';
+import { chooseDirectory, fsProbe, journalctlArgs, journalctlCommand, type DirProbe } from './journalctl.js';
 import type { JournalSink, ParserOptions, StreamParser } from './sink.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -37,6 +37,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface FollowerDeps {
   /** journalctl binary; default 'journalctl' from PATH */
   journalctl?: string;
+  /** run journalctl under this stdbuf (larger stdout writes, see journalctlCommand); undefined: from PATH; null: never */
+  stdbuf?: string | null;
   /** candidate directories in order of preference (see journalDirectories()) */
   directories: string[];
   /** where journal.cursor lives; null: cursor kept in memory only */
@@ -236,9 +238,10 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     });
     const parser = createExportParser(sink, { ...deps.parser, resumeCursor: usedCursor });
     firstOfProcess = usedCursor !== null;
+    const cmd = journalctlCommand(bin, args, { stdbuf: deps.stdbuf });
     let proc: ChildProcess;
     try {
-      proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       setDown(`cannot start ${bin}: ${err instanceof Error ? err.message : String(err)}`);
       scheduleRetry();
@@ -250,7 +253,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     let stderr = '';
     let finished = false;
     let spawnError: string | null = null;
-    log('info', 'following the journal', { directory: dir, cursor: usedCursor, pid: proc.pid });
+    log('info', 'following the journal', { directory: dir, cursor: usedCursor, pid: proc.pid, stdbuf: cmd.buffered });
     proc.stdout?.on('data', (chunk: Buffer) => {
       if (finished) return;
       const before = parser.stats().records;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry, SourceHealth } from '../../src/core/types.js';
 import { createJournalFollower, type FollowerDeps, type JournalFollower } from '../../src/journal/follower.js';
-import { readJournalDirectory } from '../../src/journal/journalctl.js';
+import { findExecutable, readJournalDirectory } from '../../src/journal/journalctl.js';
+import { inCI } from '../helpers/binaries.js';
 import { appendJournal, crioEntries, journalctlBinary, journalRemote, makeJournal } from '../helpers/journal-fixture.js';
 import { collector } from './collect.js';
 
@@ -70,6 +71,28 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
     expect(c.entries[5]).toMatchObject({ unit: 'crio.service', pid: 1, identifier: 'systemd' });
     expect(f.health().lastEntryAtUs).toBe(c.entries[8]?.realtimeUs);
     expect(c.skips).toEqual([]);
+  });
+
+  it('runs journalctl under stdbuf (larger writes) and still delivers an appended entry while following', async () => {
+    if (findExecutable('stdbuf') === null) {
+      if (inCI) throw new Error('stdbuf (coreutils) not found under CI=true');
+      return;
+    }
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const file = await makeJournal(jdir, crioEntries(2, { prefix: 'before' }));
+    const { f, c } = follower({ directories: [jdir] });
+    f.start();
+    await waitFor('backlog', () => c.entries.length === 2);
+    // stdbuf execs journalctl: the child is journalctl itself, with coreutils' buffering request in its environment
+    const pid = f.pid();
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('journalctl');
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('_STDBUF_O=65536'); // STDOUT_BUFFER, 64 KiB
+    // journalctl flushes its (now 64 KiB) stdout buffer before it waits: one small entry is not held back
+    await appendJournal(file, crioEntries(1, { prefix: 'after', startUs: Date.now() * 1000 - 100 }));
+    await waitFor('appended', () => c.entries.length === 3, 5_000);
+    expect(msgs(c.entries)).toEqual(['before 0', 'before 1', 'after 0']);
+    expect(f.pid()).toBe(pid);
   });
 
   it('persists the cursor and resumes after stop/start with no loss and no duplicate', async () => {
@@ -291,6 +314,7 @@ describe('journal follower backoff (fake journalctl process)', () => {
       stateDir: null,
       clock: () => now,
       spawn: fakeSpawn,
+      stdbuf: null,
       sink: collector(),
       backoff: { initialMs: 1, maxMs: 8, resetAfterMs: 60_000 },
       log: (_l, m, x) => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { createCursorStore, cursorRealtimeUs, isCursor } from '../../src/journal/cursor-store.js';
 import { createExportParser } from '../../src/journal/export-parser.js';
-import { chooseDirectory, FOLLOW_MATCHES, journalctlArgs, journalDirectories, readJournalDirectory } from '../../src/journal/journalctl.js';
+import { chooseDirectory, findExecutable, FOLLOW_MATCHES, journalctlArgs, journalctlCommand, journalDirectories, readJournalDirectory, STDOUT_BUFFER } from '../../src/journal/journalctl.js';
 import { journalctlBinary, journalRemote, makeJournal, toExport } from '../helpers/journal-fixture.js';
 import { collector } from './collect.js';
 
@@ -112,6 +112,32 @@ describe('export parser resume', () => {
     q.push(data);
     q.end();
     expect(b.entries.map((e) => e.message)).toEqual(['one', 'two']);
+  });
+});
+
+describe('journalctlCommand', () => {
+  const args = ['--directory=/j', '--output=export'];
+  const found = (names: Record<string, string>) => (n: string) => names[n] ?? null;
+  it('runs journalctl under stdbuf when both are found, with stdbuf options ended before the command', () => {
+    const c = journalctlCommand('journalctl', args, { find: found({ stdbuf: '/usr/bin/stdbuf', journalctl: '/usr/bin/journalctl' }) });
+    expect(c).toEqual({ file: '/usr/bin/stdbuf', args: [`--output=${STDOUT_BUFFER}`, '--', 'journalctl', ...args], buffered: true });
+  });
+  it('runs journalctl itself without stdbuf, when stdbuf is disabled, or when journalctl is missing (so the spawn error names it)', () => {
+    expect(journalctlCommand('journalctl', args, { find: found({ journalctl: '/usr/bin/journalctl' }) })).toEqual({ file: 'journalctl', args, buffered: false });
+    expect(journalctlCommand('journalctl', args, { stdbuf: null, find: found({ stdbuf: '/usr/bin/stdbuf', journalctl: '/usr/bin/journalctl' }) }).buffered).toBe(false);
+    expect(journalctlCommand('/opt/missing', args, { find: found({ stdbuf: '/usr/bin/stdbuf' }) })).toEqual({ file: '/opt/missing', args, buffered: false });
+  });
+  it('findExecutable looks in absolute PATH entries only and needs the execute bit', () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'tool'), '#!/bin/sh\n');
+    writeFileSync(join(bin, 'plain'), 'x');
+    chmodSync(join(bin, 'tool'), 0o755);
+    expect(findExecutable('tool', `relative:${bin}`)).toBe(join(bin, 'tool'));
+    expect(findExecutable('plain', bin)).toBeNull();
+    expect(findExecutable('tool', 'relative')).toBeNull();
+    expect(findExecutable(join(bin, 'tool'), '')).toBe(join(bin, 'tool'));
+    expect(findExecutable(bin, '')).toBeNull();
   });
 });
 
