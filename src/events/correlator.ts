@@ -15,7 +15,7 @@
 import type { EventCounters } from '../core/types.js';
 import type { DefaultTimeline, DefaultValue } from './default-timeline.js';
 import type { Event, FailureReason } from './event.js';
-import { createLru, detach, type Lru } from './lru.js';
+import { createInterner, createLru, detach, type Lru } from './lru.js';
 
 export interface Thresholds {
   /** stuck when no exit after grace + this (default 2 min) */
@@ -168,7 +168,7 @@ function addEvidence(list: Evidence[], max: number, ev: Event, note?: string): v
   // (ASCII only: one non-Latin-1 character would make V8 store the whole line in two bytes per char)
   const short = ev.line.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1...');
   const line = short.length > EVIDENCE_CHARS ? short.slice(0, EVIDENCE_CHARS) + '...' : short;
-  const text = `${iso(ev.atMs)} ${ev.source}: ${line.split('\n').join(' | ')}${note ? ` [${note}]` : ''}`;
+  const text = detach(`${iso(ev.atMs)} ${ev.source}: ${line.split('\n').join(' | ')}${note ? ` [${note}]` : ''}`);
   if (list.length >= max) {
     // keep the first two (how it started) and the latest ones
     list.splice(2, 1);
@@ -226,6 +226,8 @@ export function createCorrelator(opts: {
   let reloadFailure: { atMs: number; error: string; line: string } | null = null;
   let stopRpc = 0;
 
+  /** how containers exited, runtime paths: few distinct values shared by thousands of states */
+  const shared = createInterner();
   const defaultLabel = (): string => capDefault(tl.inForce()?.name ?? 'unknown');
 
   function container(id: string): ContainerState {
@@ -288,12 +290,16 @@ export function createCorrelator(opts: {
   }
 
   function addSandbox(p: PodState, sid: string): void {
-    if (!p.sandboxIds.includes(sid)) {
+    // the index and the pod share the pod's own copy of the ID (never the event's slice of a message)
+    const i = p.sandboxIds.indexOf(sid);
+    let own: string;
+    if (i >= 0) own = p.sandboxIds[i] as string;
+    else {
       if (p.sandboxIds.length >= 4) p.sandboxIds.shift();
-      sid = detach(sid);
-      p.sandboxIds.push(sid);
+      own = detach(sid);
+      p.sandboxIds.push(own);
     }
-    podBySandbox.set(sid, p.key);
+    if (podBySandbox.get(own) !== p.key) podBySandbox.set(own, p.key);
   }
 
   function podOfContainer(c: ContainerState): PodState | undefined {
@@ -455,8 +461,8 @@ export function createCorrelator(opts: {
           if (c.firstStopAtMs === undefined) c.firstStopAtMs = ev.atMs;
           if (c.lateKillFailAtMs === undefined && ev.atMs >= c.firstStopAtMs + grace(c) + th.killLoopAfterGraceMs) c.lateKillFailAtMs = ev.atMs;
           c.killReason = ev.reason ?? 'other';
-          if (ev.runtimePath && ev.runtimePath !== c.runtimePath) c.runtimePath = detach(ev.runtimePath);
-          if (ev.runtimeRoot && ev.runtimeRoot !== c.runtimeRoot) c.runtimeRoot = detach(ev.runtimeRoot);
+          if (ev.runtimePath && ev.runtimePath !== c.runtimePath) c.runtimePath = shared(ev.runtimePath);
+          if (ev.runtimeRoot && ev.runtimeRoot !== c.runtimeRoot) c.runtimeRoot = shared(ev.runtimeRoot);
           addEvidence(c.evidence, lim.maxEvidence, ev);
           counters?.killFailure(capReason(c.killReason), capRuntime(runtimeLabel(ev.runtimePath)), defaultLabel());
           break;
@@ -479,7 +485,7 @@ export function createCorrelator(opts: {
           if (c.exitedAtMs === undefined) {
             c.exitedAtMs = ev.atMs;
             c.exitCode = ev.exitCode;
-            c.exitHow = `${ev.pattern} ${ev.kind === 'container-removed' ? 'removed' : `exit${ev.exitCode !== undefined ? ` status ${ev.exitCode}` : ''}`}`;
+            c.exitHow = shared(`${ev.pattern} ${ev.kind === 'container-removed' ? 'removed' : `exit${ev.exitCode !== undefined ? ` status ${ev.exitCode}` : ''}`}`);
             if (c.firstStopAtMs !== undefined) addEvidence(c.evidence, lim.maxEvidence, ev, 'exit confirmed');
           }
           break;

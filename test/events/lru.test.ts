@@ -1,5 +1,25 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createLru, detach } from '../../src/events/lru.js';
+import { createInterner, createLru, detach } from '../../src/events/lru.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** heap bytes still in use after keeping f(message) of 200 distinct 64 KiB messages */
+function retainedBytes(f: (id: string) => string): number {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const message = `Killing container ${i.toString(16).padStart(64, '0')} failed: ` + String(i).repeat(65_536 / String(i).length);
+    kept.push(f(/container ([0-9a-f]{64})/.exec(message)![1]!));
+  }
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  expect(kept).toHaveLength(200);
+  return after - before;
+}
 
 describe('bounded LRU', () => {
   it('never exceeds its cap and counts evictions', () => {
@@ -37,5 +57,20 @@ describe('bounded LRU', () => {
     expect(detach(id)).toBe(id);
     expect(detach('short')).toBe('short');
     expect(detach(undefined)).toBeUndefined();
+  });
+
+  it('detach keeps only the ID alive, not the journal message it was matched in', () => {
+    // control: a regex group pins its whole 64 KiB message (200 of them: ~13 MB)
+    expect(retainedBytes((id) => id)).toBeGreaterThan(8_000_000);
+    // detached: 200 IDs of 64 bytes
+    expect(retainedBytes(detach)).toBeLessThan(1_000_000);
+  });
+
+  it('an interner hands out one shared copy per value and stays bounded', () => {
+    const intern = createInterner(2);
+    const a = intern(['exit', 'status', '1'].join(' '));
+    expect(intern(`exit status ${1}`)).toBe(a);
+    expect(intern('b')).toBe('b');
+    expect(intern('c-not-kept-in-the-table')).toBe('c-not-kept-in-the-table');
   });
 });
