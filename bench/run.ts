@@ -201,10 +201,14 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
     nSum = workerSummary(n);
     ctx.log(`follow-cpu rep ${k + 1}: export path ${f.cpuSeconds.toFixed(2)} s CPU (${f.wallSeconds.toFixed(1)} s wall), naive ${n.cpuSeconds.toFixed(2)} s CPU (${n.wallSeconds.toFixed(1)} s wall)`);
   }
-  // where the time goes: journalctl alone, with each path's arguments (one run each)
-  const { journalctlArgs, FOLLOW_MATCHES } = await import('../src/journal/journalctl.js');
-  const jx = check(await runChild('journalctl', journalctlArgs({ directory: dir, follow: false }), { keepStdout: 0 }), 'journalctl export');
+  // where the time goes (one run each): journalctl alone, with each path's arguments and as each path
+  // spawns it; and the follow path with journalctl writing 4 KiB at a time (no stdbuf)
+  const { journalctlArgs, journalctlCommand, FOLLOW_MATCHES } = await import('../src/journal/journalctl.js');
+  const xc = journalctlCommand('journalctl', journalctlArgs({ directory: dir, follow: false }));
+  const jx = check(await runChild(xc.file, xc.args, { keepStdout: 0 }), 'journalctl export');
   const jj = check(await runChild('journalctl', [`--directory=${dir}`, '--output=json', '--all', '--no-pager', ...FOLLOW_MATCHES], { keepStdout: 0 }), 'journalctl json');
+  const unbuffered = check(await runChild(process.execPath, [...shippedNodeFlags(ctx.cli), ctx.workers, 'follow-export', '--dir', dir, '--no-stdbuf'], { keepStdout: 0 }), 'follow-export --no-stdbuf');
+  ctx.log(`follow-cpu: journalctl alone ${jx.cpuSeconds.toFixed(2)} s (export${xc.buffered ? ', stdbuf' : ''}) vs ${jj.cpuSeconds.toFixed(2)} s (json); follow path without stdbuf ${unbuffered.cpuSeconds.toFixed(2)} s`);
   const value = median(runs);
   const baseline = median(naive);
   const ratio = ratioOf(value, baseline, 3);
@@ -213,7 +217,10 @@ async function followCpu(ctx: Ctx): Promise<BenchResult> {
     unit: 'cpu-s', value, baseline, ratio, limit: 0.3, pass: ratio === null ? null : ratio <= 0.3, runs,
     details: {
       baselineRuns: naive,
-      followPath: 'journalctl -o export --output-fields=… + createExportParser + createEventPipeline (readJournalDirectory)',
+      followPath: `${xc.buffered ? 'stdbuf -o64K ' : ''}journalctl -o export --output-fields=… + createExportParser + createEventPipeline (readJournalDirectory)`,
+      journalctlUnderStdbuf: xc.buffered,
+      followPathWithoutStdbufCpu: round(unbuffered.cpuSeconds, 2),
+      followPathWithoutStdbufRatio: ratioOf(unbuffered.cpuSeconds, baseline, 3),
       naivePath: `journalctl -o json --all + readline + JSON.parse + ${NAIVE_PATTERN_COUNT} regexes on every entry`,
       journalctlOnlyExportCpu: round(jx.cpuSeconds, 2),
       journalctlOnlyJsonCpu: round(jj.cpuSeconds, 2),

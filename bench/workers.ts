@@ -2,7 +2,7 @@
  * Child-process entry points of the benchmarks, so that each measured path runs alone in its own
  * process and its CPU time (and that of the journalctl it spawns) can be accounted exactly.
  *
- *   node dist/bench/workers.js follow-export  --dir D     journalctl -o export + parser + classifier + correlator
+ *   node dist/bench/workers.js follow-export  --dir D [--no-stdbuf]  journalctl -o export + parser + classifier + correlator
  *   node dist/bench/workers.js naive-json     --dir D     journalctl -o json + JSON.parse + every regex on every entry
  *   node dist/bench/workers.js scan-inprocess --file F    the scan pipeline in process (when the scan command is not there)
  *   node --expose-gc dist/bench/workers.js memory --entries N --containers C
@@ -56,10 +56,11 @@ function summary(p: ReturnType<typeof createEventPipeline>): Record<string, unkn
   };
 }
 
-async function followExport(dir: string): Promise<Record<string, unknown>> {
+async function followExport(dir: string, stdbuf: boolean): Promise<Record<string, unknown>> {
   const { sink, pipeline, skipped } = pipelineSink();
-  // the daemon's follower options: the classifier's prefilter drops lines no pattern can use before decoding
-  const r = await readJournalDirectory(dir, sink, { wantMessage: createMessagePrefilter() });
+  // the daemon's follower options: the classifier's prefilter drops lines no pattern can use before
+  // decoding; journalctl under stdbuf as the follower runs it (--no-stdbuf: journalctl's own 4 KiB writes)
+  const r = await readJournalDirectory(dir, sink, { wantMessage: createMessagePrefilter(), ...(stdbuf ? {} : { stdbuf: null }) });
   return { ...summary(pipeline), parserEntries: r.entries, skipped };
 }
 
@@ -164,10 +165,11 @@ async function main(argv: string[]): Promise<number> {
       'end-us': { type: 'string' },
       half: { type: 'string', default: '5000000' },
       journalctl: { type: 'string', default: 'journalctl' },
+      'no-stdbuf': { type: 'boolean', default: false },
     },
   });
   let out: Record<string, unknown>;
-  if (cmd === 'follow-export' && values.dir) out = await followExport(values.dir);
+  if (cmd === 'follow-export' && values.dir) out = await followExport(values.dir, !values['no-stdbuf']);
   else if (cmd === 'naive-json' && values.dir) out = await naiveJson(values.dir, values.journalctl);
   else if (cmd === 'scan-inprocess' && values.file) out = await scanInProcess(values.file);
   else if (cmd === 'memory-stream') out = await memoryStream(Number(values.half));
