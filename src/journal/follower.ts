@@ -65,6 +65,13 @@ export interface FollowerDeps {
   probe?: DirProbe;
   /** passed to journalctl instead of FOLLOW_MATCHES (null: everything) */
   matches?: readonly string[] | null;
+  /**
+   * Stall check period (default 30 s; 0: off). A journalctl that sent nothing for a whole period
+   * while the journal changed is asked about (a one-shot `journalctl --lines=1` with the same
+   * matches); if the newest matching entry is not the last one received and still nothing arrives
+   * during the next period, the follower is stuck and is killed and restarted from its cursor.
+   */
+  stallCheckMs?: number;
 }
 
 export interface JournalFollower {
@@ -96,6 +103,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   const resetAfterMs = deps.backoff?.resetAfterMs ?? 60_000;
   const flushMs = deps.flushMs ?? 1000;
   const flushEntries = deps.flushEntries ?? 1000;
+  const stallCheckMs = deps.stallCheckMs ?? 30_000;
   const store = createCursorStore(deps.stateDir);
 
   const h: SourceHealth = { up: false, mode: 'follow', restarts: 0, lastEntryAtUs: null, lastError: null };
@@ -116,6 +124,15 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   let stopWaiters: (() => void)[] = [];
   /** set while journalctl is being stopped to move to a preferred directory */
   let switchTo: string | null = null;
+  // stall detection (see stallCheckMs)
+  let stallTimer: NodeJS.Timeout | null = null;
+  let bytesSinceCheck = 0;
+  let journalSignature: string | null = null;
+  /** cursor of a matching entry the probe saw that journalctl had not sent yet */
+  let unseenCursor: string | null = null;
+  let probing = false;
+  /** why the current journalctl is being killed, for the restart's reason */
+  let killedFor: string | null = null;
 
   // a consumer that throws must not kill the daemon nor desynchronise the parser: log (bounded) and go on
   let consumerErrors = 0;
@@ -256,6 +273,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     log('info', 'following the journal', { directory: dir, cursor: usedCursor, pid: proc.pid, stdbuf: cmd.buffered });
     proc.stdout?.on('data', (chunk: Buffer) => {
       if (finished) return;
+      bytesSinceCheck += chunk.length;
       const before = parser.stats().records;
       parser.push(chunk);
       onChunk(parser, before);
@@ -304,7 +322,9 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       const ranMs = clock() - childStartedAt;
       if (ranMs >= resetAfterMs) attempt = 0;
       const lastLine = stderr.trim().split('\n').pop() ?? '';
-      const why = spawnError ?? `journalctl exited (${signal ?? `status ${code}`})${lastLine ? `: ${lastLine}` : ''}`;
+      const why = spawnError ?? killedFor ?? `journalctl exited (${signal ?? `status ${code}`})${lastLine ? `: ${lastLine}` : ''}`;
+      killedFor = null;
+      unseenCursor = null;
       if (usedCursor !== null && code !== 0 && parser.stats().records === 0 && /seek to cursor/i.test(stderr)) {
         log('warn', 'journal cursor rejected by journalctl; falling back to the lookback window', { cursor: usedCursor, stderr: lastLine });
         if (cursor === usedCursor) cursor = null;
@@ -338,6 +358,67 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     }
   }
 
+  /** The cursor of the newest entry journalctl would select now (one-shot, same directory and matches), or null. */
+  function newestCursor(dir: string): Promise<string | null> {
+    const args = journalctlArgs({ directory: dir, follow: false, boot: true, lines: 1, matches: deps.matches });
+    const cmd = journalctlCommand(bin, args, { stdbuf: null });
+    return new Promise((resolve) => {
+      let p: ChildProcess;
+      try {
+        p = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        resolve(null);
+        return;
+      }
+      const parser = createExportParser({ entry: () => undefined, skip: () => undefined });
+      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      p.stdout?.on('data', (d: Buffer) => parser.push(d));
+      p.stdout?.on('error', () => undefined);
+      p.on('error', () => undefined);
+      p.on('close', (code) => {
+        clearTimeout(timer);
+        parser.end();
+        resolve(code === 0 ? parser.lastCursor() : null);
+      });
+    });
+  }
+
+  async function checkStall(): Promise<void> {
+    const proc = child;
+    const dir = childDir;
+    const received = bytesSinceCheck;
+    bytesSinceCheck = 0;
+    if (proc === null || dir === null || switchTo !== null || probing || stopping) return;
+    if (received > 0) {
+      // alive. The next silent period probes once whatever the journal looks like: entries written
+      // just before this check may not have been sent yet. (A probe costs journalctl well under 10 ms.)
+      unseenCursor = null;
+      journalSignature = null;
+      return;
+    }
+    if (unseenCursor !== null) {
+      // a matching entry was in the journal a whole period ago and journalctl has sent nothing since
+      const why = `journalctl stuck: sent nothing for ${stallCheckMs} ms while the journal holds a newer matching entry`;
+      log('warn', 'journalctl is stuck; killing it to restart from the cursor', { pid: proc.pid, unseen: unseenCursor, cursor });
+      killedFor = why;
+      unseenCursor = null;
+      proc.kill('SIGKILL'); // also ends a stopped (SIGSTOP) process
+      return;
+    }
+    const sig = probe.signature ? probe.signature(dir) : null;
+    if (sig !== null && sig === journalSignature) return; // nothing was written: silence is expected
+    journalSignature = sig;
+    log('debug', 'journal changed while journalctl was silent; asking for its newest entry', { directory: dir });
+    probing = true;
+    try {
+      const newest = await newestCursor(dir);
+      // still the same process, and still nothing received while the probe ran
+      if (child === proc && bytesSinceCheck === 0 && newest !== null && newest !== cursor) unseenCursor = newest;
+    } finally {
+      probing = false;
+    }
+  }
+
   return {
     start(): void {
       if (started) return;
@@ -356,6 +437,12 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       }
       lastSaveAt = clock();
       flushTimer = setInterval(tick, flushMs);
+      if (stallCheckMs > 0) {
+        stallTimer = setInterval(() => {
+          checkStall().catch((err: unknown) => log('warn', 'journal stall check failed', { error: err instanceof Error ? err.message : String(err) }));
+        }, stallCheckMs);
+        stallTimer.unref?.();
+      }
       launch();
     },
     async stop(): Promise<void> {
@@ -364,6 +451,8 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       retryTimer = null;
       if (flushTimer !== null) clearInterval(flushTimer);
       flushTimer = null;
+      if (stallTimer !== null) clearInterval(stallTimer);
+      stallTimer = null;
       const proc = child;
       if (proc !== null) {
         const closed = new Promise<void>((resolve) => stopWaiters.push(resolve));

@@ -11,7 +11,7 @@
  * `--boot` is ANDed with all of it.
  */
 import { spawn as nodeSpawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, statSync, type Dirent } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { createExportParser } from './export-parser.js';
@@ -51,6 +51,8 @@ export interface JournalctlArgs {
   until?: string | null;
   /** only the newest boot in the journal (ignored when resuming from a cursor) */
   boot?: boolean;
+  /** only the newest N entries (`--lines=N`; the follower's stall probe asks for 1) */
+  lines?: number;
   /** null: every entry; default FOLLOW_MATCHES */
   matches?: readonly string[] | null;
 }
@@ -72,6 +74,7 @@ export function journalctlArgs(a: JournalctlArgs): string[] {
     else if (a.since) args.push(`--since=${a.since}`);
     if (a.boot) args.push('--boot');
   }
+  if (a.lines !== undefined) args.push(`--lines=${a.lines}`);
   if (a.untilUs !== undefined && a.untilUs !== null) args.push(`--until=${epochArg(a.untilUs)}`);
   else if (a.until) args.push(`--until=${a.until}`);
   const m = a.matches === undefined ? FOLLOW_MATCHES : a.matches;
@@ -144,6 +147,12 @@ export interface DirProbe {
   isDir(path: string): boolean;
   /** true when *.journal or *.journal~ files are in the directory or its machine-id (32 hex) subdirectories */
   hasJournalFiles(path: string): boolean;
+  /**
+   * Changes whenever a journal file in the directory (or its machine-id subdirectories) is written,
+   * renamed or removed (names, sizes, mtimes); the follower's stall check only asks journalctl for
+   * the newest entry when it changed. Absent: treated as always changed.
+   */
+  signature?(path: string): string;
 }
 
 const JOURNAL_FILE = /\.journal~?$/;
@@ -156,6 +165,30 @@ export const fsProbe: DirProbe = {
     } catch {
       return false;
     }
+  },
+  signature(path: string): string {
+    const parts: string[] = [];
+    const add = (dir: string, rel: string): void => {
+      let names: Dirent[];
+      try {
+        names = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        parts.push(`${rel}:unreadable`);
+        return;
+      }
+      for (const d of names) {
+        if (d.isFile() && JOURNAL_FILE.test(d.name)) {
+          try {
+            const st = statSync(join(dir, d.name));
+            parts.push(`${rel}${d.name}:${st.size}:${st.mtimeMs}`);
+          } catch {
+            // rotated away between readdir and stat: the next call sees the new set
+          }
+        } else if (rel === '' && d.isDirectory() && MACHINE_ID.test(d.name)) add(join(dir, d.name), `${d.name}/`);
+      }
+    };
+    add(path, '');
+    return parts.sort().join('|');
   },
   hasJournalFiles(path: string): boolean {
     try {

@@ -95,6 +95,44 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
     expect(f.pid()).toBe(pid);
   });
 
+  it('kills and restarts a stuck journalctl (SIGSTOPped) from its cursor when newer matching entries wait in the journal', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const file = await makeJournal(jdir, crioEntries(3, { prefix: 'before' }));
+    const logs: { level: string; msg: string }[] = [];
+    const { f, c, healths } = follower({ directories: [jdir], stallCheckMs: 300, log: (level, msg) => void logs.push({ level, msg }) });
+    f.start();
+    await waitFor('backlog', () => c.entries.length === 3);
+    const stuck = f.pid()!;
+    process.kill(stuck, 'SIGSTOP'); // alive, sends nothing: what no exit status would ever reveal
+    await appendJournal(file, crioEntries(4, { prefix: 'during', startUs: Date.now() * 1000 - 100 }));
+    await waitFor('restart', () => f.health().restarts === 1 && f.pid() !== null && f.pid() !== stuck, 10_000);
+    await waitFor('entries after the restart', () => c.entries.length === 7);
+    expect(msgs(c.entries)).toEqual(['before 0', 'before 1', 'before 2', 'during 0', 'during 1', 'during 2', 'during 3']);
+    expect(healths.some((h) => h.lastError?.startsWith('journalctl stuck:'))).toBe(true);
+    expect(logs.some((l) => l.level === 'warn' && /stuck/.test(l.msg))).toBe(true);
+  });
+
+  it('leaves a quiet journalctl alone, also when the journal grows with entries it does not select', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    const file = await makeJournal(jdir, crioEntries(2, { prefix: 'a' }));
+    const probes: string[] = [];
+    const { f, c } = follower({ directories: [jdir], stallCheckMs: 200, log: (_l, msg) => void (/asking for its newest entry/.test(msg) && probes.push(msg)) });
+    f.start();
+    await waitFor('backlog', () => c.entries.length === 2);
+    const pid = f.pid();
+    await new Promise((r) => setTimeout(r, 600));
+    const probesBefore = probes.length;
+    await appendJournal(file, [{ realtimeUs: Date.now() * 1000 - 100, unit: 'sshd.service', identifier: 'sshd', message: 'not selected' }]);
+    await new Promise((r) => setTimeout(r, 1_500)); // several stall periods, one probe of the grown journal
+    expect(f.health()).toMatchObject({ up: true, restarts: 0, lastError: null });
+    expect(f.pid()).toBe(pid);
+    expect(c.entries).toHaveLength(2);
+    // the grown journal was probed once more: its newest selected entry is the last one received
+    expect(probes.length).toBe(probesBefore + 1);
+  });
+
   it('persists the cursor and resumes after stop/start with no loss and no duplicate', async () => {
     const jdir = join(dir, 'journal');
     mkdirSync(jdir);
