@@ -131,6 +131,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   /** cursor of a matching entry the probe saw that journalctl had not sent yet */
   let unseenCursor: string | null = null;
   let probing = false;
+  let childLowerUs = 0;
   /** why the current journalctl is being killed, for the restart's reason */
   let killedFor: string | null = null;
 
@@ -267,6 +268,8 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     child = proc;
     childDir = dir;
     childStartedAt = clock();
+    // entries older than this are not this journalctl's to send (its --since, or the resume cursor)
+    childLowerUs = usedCursor ? (cursorRealtimeUs(usedCursor) ?? 0) : sinceUs;
     let stderr = '';
     let finished = false;
     let spawnError: string | null = null;
@@ -413,7 +416,9 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     try {
       const newest = await newestCursor(dir);
       // still the same process, and still nothing received while the probe ran
-      if (child === proc && bytesSinceCheck === 0 && newest !== null && newest !== cursor) unseenCursor = newest;
+      // (journalctl --lines=1 ignores --since, so the follower's lower bound is applied here)
+      const newestUs = newest === null ? null : cursorRealtimeUs(newest);
+      if (child === proc && bytesSinceCheck === 0 && newest !== null && newest !== cursor && newestUs !== null && newestUs >= childLowerUs) unseenCursor = newest;
     } finally {
       probing = false;
     }

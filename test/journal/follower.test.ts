@@ -133,6 +133,19 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
     expect(probes.length).toBe(probesBefore + 1);
   });
 
+  it('does not take entries before its lookback window for entries it failed to send', async () => {
+    const jdir = join(dir, 'journal');
+    mkdirSync(jdir);
+    await makeJournal(jdir, crioEntries(3, { prefix: 'old', startUs: Date.now() * 1000 - 20_000_000 }));
+    const probes: string[] = [];
+    const { f, c } = follower({ directories: [jdir], lookbackUs: 5_000_000, stallCheckMs: 150, log: (_l, msg) => void (/newest entry/.test(msg) && probes.push(msg)) });
+    f.start();
+    await waitFor('a probe of the silent follower', () => probes.length >= 1);
+    await new Promise((r) => setTimeout(r, 800)); // a stuck verdict would come one period after the probe
+    expect(f.health()).toMatchObject({ up: true, restarts: 0, lastError: null });
+    expect(c.entries).toEqual([]);
+  });
+
   it('persists the cursor and resumes after stop/start with no loss and no duplicate', async () => {
     const jdir = join(dir, 'journal');
     mkdirSync(jdir);
