@@ -89,7 +89,7 @@ export function journalctlArgs(a: JournalctlArgs): string[] {
  * that is about 90 000 chunks and a third of the daemon's CPU. Run through coreutils' `stdbuf -o`,
  * journalctl writes STDOUT_BUFFER at a time instead. Latency does not change: in --follow mode
  * journalctl flushes stdout before it waits for new entries (test/journal/follower.test.ts
- * measures an appended entry arriving while following through stdbuf).
+ * checks that an appended entry arrives while following through stdbuf).
  */
 export const STDOUT_BUFFER = '64K';
 
