@@ -29,7 +29,7 @@ import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
 import { createCursorStore, cursorRealtimeUs } from './cursor-store.js';
 import { createExportParser } from './export-parser.js';
-import { chooseDirectory, fsProbe, journalctlArgs, journalctlCommand, type DirProbe } from './journalctl.js';
+import { chooseDirectory, fsProbe, journalctlArgs, journalctlCommand, readJournalDirectory, type DirProbe } from './journalctl.js';
 import type { JournalSink, ParserOptions, StreamParser } from './sink.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -363,27 +363,11 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
 
   /** The cursor of the newest entry journalctl would select now (one-shot, same directory and matches), or null. */
   function newestCursor(dir: string): Promise<string | null> {
-    const args = journalctlArgs({ directory: dir, follow: false, boot: true, lines: 1, matches: deps.matches });
-    const cmd = journalctlCommand(bin, args, { stdbuf: null });
-    return new Promise((resolve) => {
-      let p: ChildProcess;
-      try {
-        p = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      } catch {
-        resolve(null);
-        return;
-      }
-      const parser = createExportParser({ entry: () => undefined, skip: () => undefined });
-      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-      p.stdout?.on('data', (d: Buffer) => parser.push(d));
-      p.stdout?.on('error', () => undefined);
-      p.on('error', () => undefined);
-      p.on('close', (code) => {
-        clearTimeout(timer);
-        parser.end();
-        resolve(code === 0 ? parser.lastCursor() : null);
-      });
-    });
+    const none: JournalSink = { entry: () => undefined, skip: () => undefined };
+    return readJournalDirectory(dir, none, { journalctl: bin, spawn, stdbuf: null, boot: true, lines: 1, matches: deps.matches, timeoutMs: 10_000 }).then(
+      (r) => r.cursor,
+      () => null,
+    );
   }
 
   async function checkStall(): Promise<void> {
@@ -394,7 +378,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     if (proc === null || dir === null || switchTo !== null || probing || stopping) return;
     if (received > 0) {
       // alive. The next silent period probes once whatever the journal looks like: entries written
-      // just before this check may not have been sent yet. (A probe costs journalctl well under 10 ms.)
+      // just before this check may not have been sent yet. (A probe costs journalctl < 10 ms.)
       unseenCursor = null;
       journalSignature = null;
       return;

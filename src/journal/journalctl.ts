@@ -224,15 +224,26 @@ export interface ReadDirectoryOptions extends ParserOptions {
   journalctl?: string;
   since?: string;
   until?: string;
+  /** only the newest boot (`--boot`) */
+  boot?: boolean;
+  /** only the newest N entries (`--lines=N`) */
+  lines?: number;
   /** null: every entry of the journal; default FOLLOW_MATCHES */
   matches?: readonly string[] | null;
   spawn?: typeof nodeSpawn;
   /** see journalctlCommand */
   stdbuf?: string | null;
+  /** kill journalctl (and fail) after this long; default: no limit */
+  timeoutMs?: number;
+}
+
+export interface DirectoryReadResult extends ReadResult {
+  /** __CURSOR of the last complete record read (delivered, prefiltered or skipped), or null */
+  cursor: string | null;
 }
 
 /** Read a journal directory once (no follow) through journalctl -o export. Throws UserError when journalctl fails. */
-export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadDirectoryOptions = {}): Promise<ReadResult> {
+export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadDirectoryOptions = {}): Promise<DirectoryReadResult> {
   const spawn = opts.spawn ?? nodeSpawn;
   const bin = opts.journalctl ?? 'journalctl';
   const args = journalctlArgs({
@@ -240,6 +251,8 @@ export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadD
     follow: false,
     since: opts.since ?? null,
     until: opts.until ?? null,
+    boot: opts.boot ?? false,
+    ...(opts.lines !== undefined ? { lines: opts.lines } : {}),
     matches: opts.matches,
   });
   const parser = createExportParser(sink, opts);
@@ -247,6 +260,11 @@ export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadD
     const cmd = journalctlCommand(bin, args, { stdbuf: opts.stdbuf });
     const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let timedOut = false;
+    const timer = opts.timeoutMs === undefined ? null : setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
     child.stdout?.on('data', (d: Buffer) => parser.push(d));
     child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();
@@ -254,17 +272,19 @@ export function readJournalDirectory(dir: string, sink: JournalSink, opts: ReadD
     child.stdout?.on('error', () => undefined); // reported through 'close' / 'error' of the process
     child.stderr?.on('error', () => undefined);
     child.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer !== null) clearTimeout(timer);
       reject(new UserError(`cannot run ${bin}: ${err.code ?? err.message}`));
     });
     child.on('close', (code, signal) => {
+      if (timer !== null) clearTimeout(timer);
       parser.end();
       if (code !== 0) {
-        const why = stderr.trim().split('\n')[0] ?? '';
+        const why = timedOut ? `no answer within ${opts.timeoutMs} ms` : (stderr.trim().split('\n')[0] ?? '');
         reject(new UserError(`journalctl --directory=${dir} failed (${signal ?? `exit ${code}`})${why ? `: ${why}` : ''}`));
         return;
       }
       const stats = parser.stats();
-      resolve({ format: 'export', entries: stats.entries, skipped: { ...stats.skipped } as Record<string, number>, stats });
+      resolve({ format: 'export', entries: stats.entries, skipped: { ...stats.skipped } as Record<string, number>, stats, cursor: parser.lastCursor() });
     });
   });
 }

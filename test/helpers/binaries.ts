@@ -5,30 +5,13 @@
  * - not found locally: returns null and the caller skips with the reason;
  * - not found under CI=true: throws, because a skip in CI would hide a missing install step.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
+import { findExecutable } from '../../src/journal/journalctl.js';
 
+/** findExecutable (the daemon's PATH lookup) over PATH plus the sbin and systemd directories. */
 export function findBinary(name: string, extraDirs: string[] = []): string | null {
-  if (name.includes('/')) {
-    try {
-      accessSync(name, constants.X_OK);
-      return name;
-    } catch {
-      return null;
-    }
-  }
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/lib/systemd', '/usr/lib/systemd', ...extraDirs];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
+  const dirs = [process.env.PATH ?? '', '/usr/sbin', '/sbin', '/lib/systemd', '/usr/lib/systemd', ...extraDirs];
+  return findExecutable(name, dirs.join(delimiter));
 }
 
 export const inCI = process.env.CI === 'true';

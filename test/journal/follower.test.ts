@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry, SourceHealth } from '../../src/core/types.js';
 import { createJournalFollower, type FollowerDeps, type JournalFollower } from '../../src/journal/follower.js';
-import { findExecutable, readJournalDirectory } from '../../src/journal/journalctl.js';
-import { inCI } from '../helpers/binaries.js';
+import { readJournalDirectory } from '../../src/journal/journalctl.js';
+import { needBinary } from '../helpers/binaries.js';
 import { appendJournal, crioEntries, journalctlBinary, journalRemote, makeJournal } from '../helpers/journal-fixture.js';
 import { collector } from './collect.js';
 
@@ -74,10 +74,7 @@ describe.skipIf(!haveTools)('journal follower on real journalctl', () => {
   });
 
   it('runs journalctl under stdbuf (larger writes) and still delivers an appended entry while following', async () => {
-    if (findExecutable('stdbuf') === null) {
-      if (inCI) throw new Error('stdbuf (coreutils) not found under CI=true');
-      return;
-    }
+    if (needBinary('stdbuf', 'coreutils') === null) return;
     const jdir = join(dir, 'journal');
     mkdirSync(jdir);
     const file = await makeJournal(jdir, crioEntries(2, { prefix: 'before' }));

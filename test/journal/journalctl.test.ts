@@ -177,4 +177,22 @@ describe.skipIf(jc === null || journalRemote() === null)('readJournalDirectory w
     );
     await expect(readJournalDirectory(dir, collector(), { journalctl: join(dir, 'missing-bin') })).rejects.toThrow(/cannot run .*missing-bin: ENOENT/);
   });
+
+  it('kills a journalctl that does not answer within timeoutMs, and names the cursor of the last record it read', async () => {
+    const hung = join(dir, 'hung-journalctl');
+    writeFileSync(hung, '#!/bin/sh\nexec sleep 30\n');
+    chmodSync(hung, 0o755);
+    await expect(readJournalDirectory(dir, collector(), { journalctl: hung, timeoutMs: 200 })).rejects.toThrow(/failed \(SIGKILL\): no answer within 200 ms$/);
+    const jdir = join(dir, 'j2');
+    mkdirSync(jdir);
+    const t = Date.now() * 1000 - 5_000_000;
+    await makeJournal(jdir, [
+      { realtimeUs: t, unit: 'crio.service', identifier: 'crio', message: 'older' },
+      { realtimeUs: t + 1, unit: 'crio.service', identifier: 'crio', message: 'newest' },
+    ]);
+    const c = collector();
+    const r = await readJournalDirectory(jdir, c, { journalctl: jc!, boot: true, lines: 1 });
+    expect(c.entries.map((e) => e.message)).toEqual(['newest']);
+    expect(r.cursor).toBe(c.entries[0]?.cursor);
+  });
 });
