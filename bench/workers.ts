@@ -4,8 +4,8 @@
  *
  *   node dist/bench/workers.js follow-export  --dir D [--no-stdbuf]  journalctl -o export + parser + classifier + correlator
  *   node dist/bench/workers.js naive-json     --dir D     journalctl -o json + JSON.parse + every regex on every entry
- *   node dist/bench/workers.js scan-inprocess --file F    the scan pipeline in process (when the scan command is not there)
- *   node --expose-gc dist/bench/workers.js memory --entries N --containers C
+ *   node dist/bench/workers.js generate-export --entries N --containers C   export bytes on stdout (memory-10m's input)
+ *   node --expose-gc dist/bench/workers.js memory-stream --half N       export on stdin -> parser -> pipeline, RSS at N and at the end
  *
  * Each prints one JSON line with what it saw (so a run that silently did nothing is visible).
  */
@@ -16,11 +16,10 @@ import { parseArgs } from 'node:util';
 import type { JournalEntry, SkipReason } from '../src/core/types.js';
 import { createMessagePrefilter } from '../src/events/classifier.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
-import { readJournalFile } from '../src/journal/file-source.js';
 import { FOLLOW_MATCHES, readJournalDirectory } from '../src/journal/journalctl.js';
 import type { JournalSink } from '../src/journal/sink.js';
 import { createExportParser } from '../src/journal/export-parser.js';
-import { createJournalGenerator, toJournalEntry, writeJournalStream } from './generate.js';
+import { writeJournalStream } from './generate.js';
 import { jsonMessage, naiveMatch } from './naive.js';
 
 function pipelineSink(): { sink: JournalSink; pipeline: ReturnType<typeof createEventPipeline>; skipped: Partial<Record<SkipReason, number>> } {
@@ -84,40 +83,6 @@ async function naiveJson(dir: string, journalctl: string): Promise<Record<string
   return { entries, matches, bad, journalctlExit: code };
 }
 
-async function scanInProcess(file: string): Promise<Record<string, unknown>> {
-  const { sink, pipeline, skipped } = pipelineSink();
-  const r = await readJournalFile(file, sink);
-  const snap = pipeline.snapshot(pipeline.lastEntryAtMs() ?? 0);
-  process.stdout.write(JSON.stringify(snap) + '\n');
-  return { entries: r.entries, format: r.format, skipped };
-}
-
-function memory(entries: number, containers: number, seed: number, endUs: number | undefined): Record<string, unknown> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  const { sink, pipeline } = pipelineSink();
-  const gen = createJournalGenerator({ entries, containers, seed, stepUs: 3_600, ...(endUs !== undefined ? { endUs } : {}) });
-  const half = Math.floor(entries / 2);
-  const points: { entries: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; seconds: number }[] = [];
-  const t0 = process.hrtime.bigint();
-  gc();
-  const base = process.memoryUsage();
-  const measure = (n: number): void => {
-    gc();
-    gc();
-    const m = process.memoryUsage();
-    points.push({ entries: n, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-  };
-  let n = 0;
-  for (let e = gen.next(); e !== null; e = gen.next()) {
-    sink.entry(toJournalEntry(e));
-    n++;
-    if (n === half) measure(n);
-  }
-  measure(n);
-  return { baseRssBytes: base.rss, points, generated: gen.stats, pipeline: summary(pipeline), stats: pipeline.stats().correlator };
-}
-
 /**
  * The daemon's own path for memory: export bytes arrive on stdin (from a separate generator process,
  * as they arrive from journalctl), are parsed with the follower's parser options (the classifier's
@@ -158,11 +123,9 @@ async function main(argv: string[]): Promise<number> {
     args: rest,
     options: {
       dir: { type: 'string' },
-      file: { type: 'string' },
       entries: { type: 'string', default: '10000000' },
       containers: { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '20260' },
-      'end-us': { type: 'string' },
       half: { type: 'string', default: '5000000' },
       journalctl: { type: 'string', default: 'journalctl' },
       'no-stdbuf': { type: 'boolean', default: false },
@@ -171,14 +134,12 @@ async function main(argv: string[]): Promise<number> {
   let out: Record<string, unknown>;
   if (cmd === 'follow-export' && values.dir) out = await followExport(values.dir, !values['no-stdbuf']);
   else if (cmd === 'naive-json' && values.dir) out = await naiveJson(values.dir, values.journalctl);
-  else if (cmd === 'scan-inprocess' && values.file) out = await scanInProcess(values.file);
   else if (cmd === 'memory-stream') out = await memoryStream(Number(values.half));
   else if (cmd === 'generate-export') {
     await writeJournalStream({ entries: Number(values.entries), containers: Number(values.containers), seed: Number(values.seed), stepUs: 3_600 }, 'export', process.stdout);
     return 0;
-  } else if (cmd === 'memory') out = memory(Number(values.entries), Number(values.containers), Number(values.seed), values['end-us'] ? Number(values['end-us']) : undefined);
-  else {
-    process.stderr.write('usage: workers.js follow-export --dir D | naive-json --dir D | scan-inprocess --file F | memory --entries N --containers C\n');
+  } else {
+    process.stderr.write('usage: workers.js follow-export --dir D [--no-stdbuf] | naive-json --dir D | generate-export --entries N --containers C | memory-stream --half N\n');
     return 3;
   }
   process.stderr.write(JSON.stringify(out) + '\n');
