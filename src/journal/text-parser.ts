@@ -106,6 +106,15 @@ export function createTextParser(sink: JournalSink, opts: TextParserOptions): St
     sink.entry(e);
   }
 
+  /** a line with a journal envelope (`<time> <host> <ident>[<pid>]: <message>`) */
+  function envelope(line: string, invalid: boolean, us: number, ident: string, pidText: string | undefined, headLen: number): void {
+    lastBare = null;
+    const pid = pidText !== undefined ? Number(pidText) : null;
+    const message = line.slice(headLen);
+    if (invalid) stats.invalidUtf8++;
+    deliver({ cursor: null, realtimeUs: us, ...unitForIdentifier(ident, pid, message), identifier: ident, pid, streamId: null, bootId: null, message });
+  }
+
   function onLine(buf: Buffer, start: number, end: number): void {
     lineNo++;
     if (start === end) return;
@@ -126,24 +135,13 @@ export function createTextParser(sink: JournalSink, opts: TextParserOptions): St
     if (m) {
       const us = isoToUs(m[1] as string);
       if (us !== null) {
-        lastBare = null;
-        const ident = m[3] as string;
-        const pid = m[4] !== undefined ? Number(m[4]) : null;
-        const message = line.slice(m[0].length);
-        if (d.invalid) stats.invalidUtf8++;
-        deliver({ cursor: null, realtimeUs: us, ...unitForIdentifier(ident, pid, message), identifier: ident, pid, streamId: null, bootId: null, message });
+        envelope(line, d.invalid, us, m[3] as string, m[4], m[0].length);
         return;
       }
     }
     m = ENVELOPE_SYSLOG_RE.exec(line);
     if (m) {
-      lastBare = null;
-      const us = yearlessToUs(clock, MONTHS.indexOf(m[1] as string), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), m[6]);
-      const ident = m[8] as string;
-      const pid = m[9] !== undefined ? Number(m[9]) : null;
-      const message = line.slice(m[0].length);
-      if (d.invalid) stats.invalidUtf8++;
-      deliver({ cursor: null, realtimeUs: us, ...unitForIdentifier(ident, pid, message), identifier: ident, pid, streamId: null, bootId: null, message });
+      envelope(line, d.invalid, yearlessToUs(clock, MONTHS.indexOf(m[1] as string), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), m[6]), m[8] as string, m[9], m[0].length);
       return;
     }
     m = LOGFMT_RE.exec(line);
