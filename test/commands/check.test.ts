@@ -6,26 +6,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/commands/check.js';
+import { runCommand } from '../helpers/run-command.js';
 import type { ConfigReport } from '../../src/core/types.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODES = path.join(REPO, 'examples/nodes');
 
-async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (argv: string[]): Promise<{ code: number; out: string }> => runCommand(main, argv);
 
 async function json(node: string, extra: string[] = []): Promise<{ code: number; report: ConfigReport }> {
   const { code, out } = await run(['--root', path.join(NODES, node), '--output', 'json', ...extra]);

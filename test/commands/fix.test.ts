@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { applyPatch, main } from '../../src/commands/fix.js';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { planFixes } from '../../src/config/fix.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { ConfigInputs } from '../../src/core/types.js';
 import { needBinary } from '../helpers/binaries.js';
+import { runCommand } from '../helpers/run-command.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODES = path.join(REPO, 'examples/nodes');
@@ -44,18 +45,7 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  try {
-    return { code: await main(argv), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (argv: string[]): Promise<{ code: number; out: string }> => runCommand(main, argv);
 
 const P10 = fs.readFileSync(path.join(NODES, 'packaged-crun/etc/crio/crio.conf.d/10-crio.conf'), 'utf8');
 const NV = '[crio.runtime.runtimes.nvidia]\nruntime_path = "/usr/bin/nvidia-container-runtime"\nruntime_type = "oci"\n';
