@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ConfigInputs, ConfigReport, FileView, Finding } from '../core/types.js';
 import { unifiedDiff } from './diff.js';
-import { describeSource } from './findings.js';
+import { describeSource } from './describe.js';
 import { overlayFileView } from './overlay-file-view.js';
 import { NVIDIA_RUNTIME_CONFIG, runtimeFamily } from './nvidia.js';
 import { MAX_CONFIG_BYTES, resolveDetailed, safe, toReport, type Resolution } from './resolve.js';

@@ -15,7 +15,7 @@ export {
   type ResolveOptions,
   MAX_TOTAL_CONFIG_BYTES,
 } from './resolve.js';
-export { computeFindings, describeSource } from './findings.js';
+export { describeSource } from './describe.js';
 export { isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, NVIDIA_RUNTIME_CONFIG } from './nvidia.js';
 export { parseCrioVersion, versionRules, type CrioVersion, type VersionRules } from './version.js';
 export { detectHostCrioVersion, readVersionHint } from './host-version.js';

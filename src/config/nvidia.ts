@@ -20,9 +20,13 @@ function basename(p: string): string {
   return i < 0 ? p : p.slice(i + 1);
 }
 
-/** A handler is the NVIDIA wrapper when its name starts with "nvidia" or its runtime_path basename starts with "nvidia-container-runtime". */
+/**
+ * THE handler-kind test, used everywhere: a handler is the NVIDIA wrapper when its name starts with
+ * "nvidia" (any case: "NVIDIA-gpu" is one) or its runtime_path basename starts with
+ * "nvidia-container-runtime".
+ */
 export function isNvidiaHandler(name: string, runtimePath: string): boolean {
-  return name.startsWith('nvidia') || basename(runtimePath).startsWith('nvidia-container-runtime');
+  return name.toLowerCase().startsWith('nvidia') || basename(runtimePath).startsWith('nvidia-container-runtime');
 }
 
 /** Which runtime family a binary belongs to, by its basename. */

@@ -22,8 +22,8 @@ import { isNvidiaHandler, lookPath } from './nvidia.js';
 import { CRIO_SCHEMA, checkLeaf, foldKeys, isTable, tomlTypeName, type Schema } from './schema.js';
 import { keyPath, lineOfFold, scanKeyLines } from './toml-lines.js';
 import { compareVersions, handlerKeyTypes, parseCrioVersion, versionRules, type KeyType, type VersionRules } from './version.js';
-import { computeFindings } from './findings.js';
-import { mergeFindings } from '../findings/catalogue.js';
+import type { DefaultSetting, FatalError, FatalKind, HandlerEntry, LoadedFile, Resolution, ValidatedHandler } from './resolution.js';
+import { configFindingsReport } from '../findings/engine.js';
 
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Bound on the bytes of all config files read in one resolution (bounded memory in the daemon). */
@@ -39,80 +39,6 @@ export const DEFAULT_CONFIG_DIR = '/etc/crio/crio.conf.d';
 export const WRONG_NVIDIA_DIR = '/etc/crio/conf.d';
 const MAX_WALK_DEPTH = 32;
 const MAX_WALK_ENTRIES = 10_000;
-
-export interface HandlerEntry {
-  fields: Record<string, unknown>;
-  source: Provenance;
-}
-
-export interface LoadedFile {
-  path: string;
-  text: string;
-  lines: Map<string, number>;
-}
-
-export type FatalKind = 'decode' | 'type' | 'read' | 'not-regular' | 'oversize' | 'unreadable' | 'missing-main' | 'flag';
-
-export interface FatalError {
-  kind: FatalKind;
-  /** CRI-O's own wording, with the version's prefixes */
-  message: string;
-  path: string | null;
-  line: number | null;
-  column: number | null;
-  /** the inner message without prefixes ("toml: line 2, column 19: …") */
-  detail: string;
-}
-
-export interface ValidatedHandler {
-  name: string;
-  fields: Record<string, unknown>;
-  source: Provenance;
-  view: RuntimeHandlerView;
-  error: string | null;
-  dropped: boolean;
-}
-
-export interface DefaultSetting {
-  name: string;
-  source: Provenance;
-}
-
-export interface Resolution {
-  rules: VersionRules;
-  crioVersion: string | null;
-  mainPath: string;
-  mainExplicit: boolean;
-  configDir: string;
-  /** the drop-in dir existed (CRI-O remembers it for SIGHUP reloads only then) */
-  configDirExists: boolean;
-  files: FileReport[];
-  loaded: Map<string, LoadedFile>;
-  fatal: FatalError | null;
-  /** default_runtime after files and overrides, before validation ("" possible) */
-  configured: DefaultSetting;
-  /** default_runtime from the files alone (what a SIGHUP would restore) */
-  filesDefault: DefaultSetting;
-  /** every file-level assignment of default_runtime, in application order */
-  defaultHistory: DefaultSetting[];
-  /** the effective default after config-level validation, null when it names no table or on fatal errors */
-  defaultRuntime: DefaultSetting | null;
-  handlers: Map<string, HandlerEntry>;
-  runcDeletions: { file: string; line: number | null }[];
-  configError: string | null;
-  validated: Map<string, ValidatedHandler>;
-  startError: string | null;
-  crioWouldStart: boolean;
-  /** entries that were read (or failed) in the drop-in dir and look unintended */
-  strays: { path: string; reason: string }[];
-  /** files present on disk that CRI-O never reads */
-  ignored: { path: string; reason: string; text: string | null }[];
-  /** non-runtime settings merged from the files (known keys only) */
-  settings: Record<string, unknown>;
-  cliDefault: { value: string; flag: string } | null;
-  cliRuntimes: { names: string[]; flag: string } | null;
-  path: string[];
-}
 
 class Fatal extends Error {
   constructor(readonly fatal: FatalError) {
@@ -754,9 +680,9 @@ export function resolveDetailed(inputs: ConfigInputs, view: FileView, opts: Reso
   };
 }
 
-/** The `check --output json` contract built from a resolution and its findings. */
+/** The `check --output json` contract built from a resolution and its findings (the findings engine, config source only). */
 export function toReport(r: Resolution, view: FileView): ConfigReport {
-  const found = computeFindings(r, view);
+  const found = configFindingsReport(r, view);
   let effective: ConfigReport['effective'] = null;
   if (!r.fatal) {
     const runtimes: Record<string, RuntimeHandlerView> = {};
@@ -776,7 +702,7 @@ export function toReport(r: Resolution, view: FileView): ConfigReport {
     crioWouldStart: r.crioWouldStart,
     startError: r.startError,
     lowLevelRuntime: found.lowLevelRuntime,
-    findings: mergeFindings(found.findings),
+    findings: found.findings,
   };
 }
 
@@ -786,3 +712,4 @@ export function resolveConfig(inputs: ConfigInputs, view: FileView, opts?: Resol
 }
 
 export { keyPath };
+export type { DefaultSetting, FatalError, FatalKind, HandlerEntry, LoadedFile, Resolution, ValidatedHandler } from './resolution.js';

@@ -1,7 +1,9 @@
 import type { ConfigInputs } from '../core/types.js';
-import { APPARMOR_DIR } from './findings.js';
 import { NVIDIA_RUNTIME_CONFIG } from './nvidia.js';
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, WRONG_NVIDIA_DIR, resolveInputPaths } from './resolve.js';
+
+/** AppArmor profiles (a confined /usr/sbin/runc changes what the NVIDIA wrapper can do). */
+export const APPARMOR_DIR = '/etc/apparmor.d';
 
 /**
  * Host paths whose changes can change the resolution: the main file, the drop-in dir, the

@@ -11,6 +11,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DaemonStatus, EventCounters, Finding, Provenance, Severity } from '../core/types.js';
 import { CATALOGUE } from '../findings/catalogue.js';
+import { isNvidiaHandler } from '../config/nvidia.js';
 
 export interface MetricsDeps {
   /** the current status; called once per scrape */
@@ -206,7 +207,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       }
       const name = eff.defaultRuntime.name;
       const h = eff.runtimes[name];
-      const nvidia = h ? h.isNvidia : name.toLowerCase().startsWith('nvidia');
+      const nvidia = h ? h.isNvidia : isNvidiaHandler(name, '');
       this.set(nvidia ? 1 : 0);
     },
   });

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { DaemonStatus, Finding, Provenance, Severity } from '../core/types.js';
 import { CATALOGUE } from '../findings/catalogue.js';
+import { isNvidiaHandler } from '../config/nvidia.js';
 
 /** Seconds between automatic reloads of the page. */
 export const STATUS_PAGE_REFRESH_SECONDS = 10;
@@ -139,7 +140,7 @@ function fact(k: string, v: string, s: string, cls = ''): string {
 function renderHeadline(st: DaemonStatus): string {
   const eff = st.config.report?.effective ?? null;
   const def = eff ? eff.runtimes[eff.defaultRuntime.name] : undefined;
-  const isNvidia = eff ? (def ? def.isNvidia : eff.defaultRuntime.name.toLowerCase().startsWith('nvidia')) : false;
+  const isNvidia = eff ? (def ? def.isNvidia : isNvidiaHandler(eff.defaultRuntime.name, '')) : false;
   const liveSource = st.live.source === 'api' ? 'read from the CRI-O API (GET /config)' : st.live.source === 'journal' ? 'read from CRI-O journal lines' : 'CRI-O not readable';
   const gpus = st.node.nvidiaGpus;
   const parts = [

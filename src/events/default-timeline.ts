@@ -12,6 +12,7 @@
  * Pure: every mutation takes the entry time; memory is bounded (timeline capped).
  */
 import type { ConfigReport, Provenance } from '../core/types.js';
+import { isNvidiaHandler } from '../config/nvidia.js';
 
 export interface DefaultValue {
   name: string;
@@ -171,7 +172,7 @@ export function createDefaultTimeline(opts: { maxEntries?: number } = {}): Defau
     isNvidia(name) {
       const h = report?.effective?.runtimes[name];
       if (h) return h.isNvidia;
-      return /^nvidia/i.test(name);
+      return isNvidiaHandler(name, '');
     },
     describe(v) {
       if (!v) return 'unknown (no config report and no CRI-O start/reload lines seen)';

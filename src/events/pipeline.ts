@@ -8,7 +8,8 @@ import { createClassifier, type ClassifierOptions, type ClassifierStats } from '
 import { createCorrelator, type CorrelatorStats, type Limits, type Thresholds } from './correlator.js';
 import { createDefaultTimeline } from './default-timeline.js';
 import type { Event } from './event.js';
-import { eventFindings, stuckPods } from './findings.js';
+import { eventFindings } from '../findings/detectors/events.js';
+import { stuckPods } from './stuck-pods.js';
 
 export type { EventCounters, EventSnapshot } from '../core/types.js';
 

@@ -6,7 +6,8 @@ import type { ConfigReport, EventCounters, JournalEntry } from '../../src/core/t
 import { createCorrelator } from '../../src/events/correlator.js';
 import { createDefaultTimeline } from '../../src/events/default-timeline.js';
 import type { Event } from '../../src/events/event.js';
-import { eventFindings, stuckPods } from '../../src/events/findings.js';
+import { eventFindings } from '../../src/findings/detectors/events.js';
+import { stuckPods } from '../../src/events/stuck-pods.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

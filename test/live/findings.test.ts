@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigReport, EventSnapshot, LiveCrio, NodeFacts } from '../../src/core/types.js';
-import { compareWithLive, liveFindings } from '../../src/live/findings.js';
+import { compareWithLive } from '../../src/live/compare.js';
+import { liveFindings } from '../../src/findings/detectors/live.js';
 
 const handler = (runtimePath: string, runtimeRoot: string, isNvidia = false) => ({
   runtimePath,

@@ -3,11 +3,12 @@
  * never stored. Ids: stop-failures-under-nvidia-default, exec-permission-denied-loop,
  * pod-stuck-terminating, handler-missing-for-pods, apparmor-signal-denied, reload-failed.
  */
-import type { Finding } from '../core/types.js';
-import { catalogueEntry } from '../findings/catalogue.js';
-import type { ContainerState, Correlator, Evidence } from './correlator.js';
-import { runtimeLabel } from './correlator.js';
-import type { DefaultTimeline, DefaultValue } from './default-timeline.js';
+import type { Finding } from '../../core/types.js';
+import { catalogueEntry } from '../catalogue.js';
+import type { ContainerState, Correlator, Evidence } from '../../events/correlator.js';
+import { runtimeLabel } from '../../events/correlator.js';
+import type { DefaultTimeline, DefaultValue } from '../../events/default-timeline.js';
+import { stuckPods } from '../../events/stuck-pods.js';
 
 const MAX_SUBJECTS = 20;
 
@@ -33,46 +34,6 @@ function finding(id: string, summary: string, evidence: string[], remediation: s
   const f: Finding = { id, severity: e.severity, summary, evidence, remediation };
   if (subject) f.subject = subject;
   return f;
-}
-
-export interface StuckPod {
-  namespace: string | null;
-  pod: string | null;
-  podUID: string | null;
-  containers: ContainerState[];
-  firstStopAtMs: number;
-  resolvedAtMs: number | null;
-}
-
-/** Pods (or lone containers) that are or were stuck Terminating, as of `nowMs`. */
-export function stuckPods(cor: Correlator, nowMs: number): StuckPod[] {
-  const byKey = new Map<string, StuckPod>();
-  for (const c of cor.containers()) {
-    const stuckAt = cor.stuckAtMs(c);
-    if (stuckAt === undefined || stuckAt > nowMs) continue;
-    const resolvedAt = cor.resolvedAtMs(c, nowMs);
-    if (resolvedAt !== undefined && resolvedAt < stuckAt) continue; // cleared before it counted as stuck
-    const p = cor.podOf(c);
-    const key = p ? p.key : `container:${c.id}`;
-    let s = byKey.get(key);
-    if (!s) {
-      s = {
-        namespace: p?.namespace ?? c.namespace ?? null,
-        pod: p?.pod ?? c.pod ?? null,
-        podUID: p?.podUID ?? c.podUID ?? null,
-        containers: [],
-        firstStopAtMs: c.firstStopAtMs!,
-        resolvedAtMs: resolvedAt ?? null,
-      };
-      byKey.set(key, s);
-    } else {
-      s.firstStopAtMs = Math.min(s.firstStopAtMs, c.firstStopAtMs!);
-      if (resolvedAt === undefined) s.resolvedAtMs = null;
-      else if (s.resolvedAtMs !== null) s.resolvedAtMs = Math.max(s.resolvedAtMs, resolvedAt);
-    }
-    s.containers.push(c);
-  }
-  return [...byKey.values()].sort((a, b) => a.firstStopAtMs - b.firstStopAtMs);
 }
 
 function defaultLine(tl: DefaultTimeline, v: DefaultValue | null | undefined, what: string): string {

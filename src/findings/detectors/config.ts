@@ -3,23 +3,15 @@
  * Pure over the resolution plus the injected FileView (nvidia config.toml, AppArmor profiles).
  */
 import * as TOML from '@iarna/toml';
-import type { FileView, Finding, Provenance, Severity } from '../core/types.js';
-import type { Resolution } from './resolve.js';
-import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, type WrapperConfig } from './nvidia.js';
-import { isTable } from './schema.js';
-import { scanKeyLines, lineOf } from './toml-lines.js';
-
-export const APPARMOR_DIR = '/etc/apparmor.d';
+import type { FileView, Finding, Severity } from '../../core/types.js';
+import { describeSource } from '../../config/describe.js';
+import type { Resolution } from '../../config/resolution.js';
+import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, type WrapperConfig } from '../../config/nvidia.js';
+import { isTable } from '../../config/schema.js';
+import { scanKeyLines, lineOf } from '../../config/toml-lines.js';
+import { APPARMOR_DIR } from '../../config/watch-paths.js';
 const CONFINED_RUNC = '/usr/sbin/runc';
 const MAX_PROFILES = 500;
-
-/** Human wording of a provenance, for evidence lines. */
-export function describeSource(r: Pick<Resolution, 'loaded'>, src: Provenance): string {
-  if ('builtin' in src) return 'CRI-O built-in default';
-  if ('flag' in src) return src.flag.startsWith('--') ? `command-line flag ${src.flag}` : `environment variable ${src.flag}`;
-  const text = src.line !== null ? r.loaded.get(src.file)?.text.split('\n')[src.line - 1]?.trim() : undefined;
-  return `file ${src.file}${src.line !== null ? ` line ${src.line}` : ''}${text ? `: ${text}` : ''}`;
-}
 
 function finding(id: string, severity: Severity, summary: string, evidence: string[], remediation: string, file?: string): Finding {
   const f: Finding = { id, severity, summary, evidence, remediation };
