@@ -20,27 +20,46 @@ import {
 
 const CURSOR_KEY = Buffer.from('"__CURSOR"');
 
-type Decoded = { text: string; invalid: boolean } | null | undefined;
+type Text = { text: string; invalid: boolean };
+/** undefined: absent; null: JSON null; BAD: present but not a shape journalctl writes */
+type Decoded = Text | null | undefined | typeof BAD;
+const BAD = Symbol('bad');
 
 function isByteArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 255);
 }
 
-/** Decode one JSON journal value: string, byte array, or an array of those. undefined: absent/unusable; null: JSON null. */
-function decodeValue(v: unknown): Decoded {
+/** One journalctl value: a string, null, or a non-empty array of byte values. */
+function decodeScalar(v: unknown): Text | null | typeof BAD {
   if (v === null) return null;
   if (typeof v === 'string') return { text: v, invalid: false };
-  if (Array.isArray(v)) {
-    if (v.length > 0 && isByteArray(v)) {
-      const b = Buffer.from(v);
-      const text = b.toString('utf8');
-      return { text, invalid: text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(b) };
-    }
-    const parts = v.map(decodeValue).filter((x): x is { text: string; invalid: boolean } => x !== null && x !== undefined);
-    if (parts.length === 0) return v.some((x) => x === null) ? null : undefined;
-    return { text: parts.map((p) => p.text).join('\n'), invalid: parts.some((p) => p.invalid) };
+  if (Array.isArray(v) && v.length > 0 && isByteArray(v)) {
+    const b = Buffer.from(v);
+    const text = b.toString('utf8');
+    return { text, invalid: text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(b) };
   }
-  return undefined;
+  return BAD;
+}
+
+/**
+ * Decode one JSON journal value: a scalar (see decodeScalar) or, for a field repeated in the entry,
+ * an array of scalars. journalctl nests no deeper; anything else is BAD (the record is malformed),
+ * so hostile nesting is never walked recursively.
+ */
+function decodeValue(v: unknown): Decoded {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || isByteArray(v)) return decodeScalar(v);
+  if (v.length === 0) return BAD;
+  const parts: Text[] = [];
+  let nulls = 0;
+  for (const x of v as unknown[]) {
+    const d = decodeScalar(x);
+    if (d === BAD) return BAD;
+    if (d === null) nulls++;
+    else parts.push(d);
+  }
+  if (parts.length === 0) return nulls > 0 ? null : BAD;
+  return { text: parts.map((p) => p.text).join('\n'), invalid: parts.some((p) => p.invalid) };
 }
 
 /** A metadata field: a repeated field (array of values) gives its first value. */
@@ -48,7 +67,7 @@ function field(o: Record<string, unknown>, name: string): string | null {
   let v = o[name];
   if (Array.isArray(v) && v.length > 0 && !isByteArray(v)) v = v[0];
   const d = decodeValue(v);
-  return d === null || d === undefined ? null : d.text;
+  return d === null || d === undefined || d === BAD ? null : d.text;
 }
 
 function intField(o: Record<string, unknown>, name: string): number | null {
@@ -59,15 +78,20 @@ function intField(o: Record<string, unknown>, name: string): number | null {
   return Number(s);
 }
 
-/** Cheap extraction of "__CURSOR":"..." from a raw line (cursors contain no quotes or escapes). */
-function rawCursor(buf: Buffer, start: number, end: number): string | null {
-  const k = buf.indexOf(CURSOR_KEY, start);
-  if (k < 0 || k >= end) return null;
-  const q1 = buf.indexOf(0x22, k + CURSOR_KEY.length); // opening quote of the value
-  if (q1 < 0 || q1 >= end) return null;
-  const q2 = buf.indexOf(0x22, q1 + 1);
-  if (q2 < 0 || q2 >= end) return null;
-  return buf.toString('utf8', q1 + 1, q2);
+/**
+ * Cheap extraction of "__CURSOR":"..." from one raw line (cursors contain no quotes or escapes).
+ * `line` is that line alone: every search ends at its end, whatever the size of the chunk it is
+ * cut from (searching the chunk from the line's start made a 1 MiB chunk of cursor-less lines
+ * quadratic).
+ */
+export function rawCursor(line: Buffer): string | null {
+  const k = line.indexOf(CURSOR_KEY);
+  if (k < 0) return null;
+  const q1 = line.indexOf(0x22, k + CURSOR_KEY.length); // opening quote of the value
+  if (q1 < 0) return null;
+  const q2 = line.indexOf(0x22, q1 + 1);
+  if (q2 < 0) return null;
+  return line.toString('utf8', q1 + 1, q2);
 }
 
 export function createJsonParser(sink: JournalSink, opts: ParserOptions = {}): StreamParser {
@@ -91,15 +115,16 @@ export function createJsonParser(sink: JournalSink, opts: ParserOptions = {}): S
     while (s < end && (buf[s] === 0x20 || buf[s] === 0x09)) s++;
     if (s === end) return;
     stats.records++;
-    const c = rawCursor(buf, s, end);
+    const line = buf.subarray(s, end);
+    const c = rawCursor(line);
     if (c !== null) cursor = c;
-    if (want !== undefined && !want(buf.subarray(s, end))) {
+    if (want !== undefined && !want(line)) {
       stats.filtered++;
       return;
     }
     let o: unknown;
     try {
-      o = JSON.parse(buf.toString('utf8', s, end));
+      o = JSON.parse(line.toString('utf8'));
     } catch (err) {
       if (atEnd) {
         skip('truncated', 'input ended inside a JSON record');
@@ -125,6 +150,10 @@ export function createJsonParser(sink: JournalSink, opts: ParserOptions = {}): S
     }
     if (msg === undefined) {
       skip('no_message', 'no MESSAGE field');
+      return;
+    }
+    if (msg === BAD) {
+      skip('malformed', 'MESSAGE is not a string, a byte array or a list of these');
       return;
     }
     if (Buffer.byteLength(msg.text, 'utf8') > maxField) {
