@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DaemonStatus, EventCounters, Finding, Provenance, Severity } from '../core/types.js';
+import type { FailureReason } from '../events/event.js';
 import { CATALOGUE } from '../findings/catalogue.js';
 import { isNvidiaHandler } from '../config/nvidia.js';
 
@@ -111,6 +112,36 @@ function activeSeverities(findings: Finding[]): Map<string, Severity> {
     if (!prev || SEVERITY_LEVEL[f.severity] > SEVERITY_LEVEL[prev]) out.set(f.id, f.severity);
   }
   return out;
+}
+
+const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[];
+
+/** Every kill-failure reason the correlator reports (the `reason` label), for the 0 initialisation. */
+const KILL_REASONS = ['permission_denied', 'deadline_exceeded', 'handler_missing', 'no_such_process', 'other'] as const satisfies readonly FailureReason[];
+
+/** Active exec loops: one active exec-permission-denied-loop finding per container. */
+function activeLoops(findings: Finding[]): number {
+  const ids = new Set<string>();
+  let unnamed = 0;
+  for (const f of findings) {
+    if (f.id !== 'exec-permission-denied-loop') continue;
+    if (f.subject?.containerId) ids.add(f.subject.containerId);
+    else unnamed++;
+  }
+  return ids.size + unnamed;
+}
+
+/**
+ * The default runtime in force for runtime operations, as the event counters label it: the runtime
+ * layer's default seen in the journal, else the configured one, else the files' (the order of
+ * DefaultTimeline.inForce), with the basename of its binary when the files define it.
+ */
+function knownDefault(st: DaemonStatus): { name: string; binary: string | null } | null {
+  const eff = st.config.report?.effective;
+  const name = st.events?.crio.runtimeLayerDefault ?? st.events?.crio.configuredDefault ?? eff?.defaultRuntime.name ?? null;
+  if (!name) return null;
+  const p = eff?.runtimes[name]?.runtimePath;
+  return { name, binary: p ? basename(p) : null };
 }
 
 export function createMetrics(deps: MetricsDeps): Metrics {
@@ -301,24 +332,60 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
   });
 
+  new Gauge({
+    name: n('findings_active'),
+    help: 'Active findings by their severity as raised now (the severity the status page and /api/v1/status show); one series per severity.',
+    labelNames: ['severity'],
+    registers,
+    collect() {
+      const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+      for (const f of status().findings) counts[f.severity]++;
+      for (const sev of SEVERITIES) this.set({ severity: sev }, counts[sev]);
+    },
+  });
+
   // ------------------------------------------------------------ events (counters through sinks)
+  const reasonLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const runtimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const defaultRuntimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const operationLabel = boundedLabel(METRIC_LIMITS.labelValues);
+  const commLabel = boundedLabel(METRIC_LIMITS.labelValues);
+
+  // The event counters start at 0 for the label sets known at scrape time (the default runtime in
+  // force and its binary), so a healthy node shows 0 instead of no series. AppArmor denials are not
+  // initialised: operation and comm are free text from the kernel line.
   const killFailures = new Counter({
     name: n('container_kill_failures_total'),
     help: 'Failed container kills seen in the journal, by reason, runtime binary (basename) and the default runtime in force.',
     labelNames: ['reason', 'runtime', 'default_runtime'],
     registers,
+    collect() {
+      const known = knownDefault(status());
+      if (!known) return;
+      const labels = { runtime: runtimeLabel(known.binary ?? 'unknown'), default_runtime: defaultRuntimeLabel(known.name) };
+      for (const reason of KILL_REASONS) this.inc({ reason: reasonLabel(reason), ...labels }, 0);
+    },
   });
   const stopRpcFailures = new Counter({
     name: n('stop_rpc_failures_total'),
     help: 'Failed stop/kill CRI RPCs reported by kubelet, by RPC and the default runtime in force.',
     labelNames: ['rpc', 'default_runtime'],
     registers,
+    collect() {
+      const known = knownDefault(status());
+      if (!known) return;
+      for (const rpc of STOP_RPCS) this.inc({ rpc, default_runtime: defaultRuntimeLabel(known.name) }, 0);
+    },
   });
   const execDenied = new Counter({
     name: n('exec_permission_denied_total'),
     help: 'Exec/probe failures with permission denied, by the default runtime in force.',
     labelNames: ['default_runtime'],
     registers,
+    collect() {
+      const known = knownDefault(status());
+      if (known) this.inc({ default_runtime: defaultRuntimeLabel(known.name) }, 0);
+    },
   });
   const apparmor = new Counter({
     name: n('apparmor_denials_total'),
@@ -327,11 +394,6 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   });
 
-  const reasonLabel = boundedLabel(METRIC_LIMITS.labelValues);
-  const runtimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
-  const defaultRuntimeLabel = boundedLabel(METRIC_LIMITS.labelValues);
-  const operationLabel = boundedLabel(METRIC_LIMITS.labelValues);
-  const commLabel = boundedLabel(METRIC_LIMITS.labelValues);
   const rpcSet = new Set<string>(STOP_RPCS);
 
   const events: EventCounters = {
@@ -355,11 +417,20 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 
   new Gauge({
     name: n('exec_loops'),
-    help: 'Containers whose exec probes currently fail with permission denied in a loop.',
+    help: 'Containers in which a permission-denied exec loop was detected, active or ended, among the containers the daemon remembers; see exec_loops_active for the loops going on now.',
     registers,
     collect() {
       const ev = status().events;
       this.set(ev ? ev.execPermissionDenied.filter((e) => e.loop).length : 0);
+    },
+  });
+
+  new Gauge({
+    name: n('exec_loops_active'),
+    help: 'Containers whose exec probes fail with permission denied in a loop now: the active exec-permission-denied-loop findings (a loop ends after the quiet period without failures).',
+    registers,
+    collect() {
+      this.set(activeLoops(status().findings));
     },
   });
 
