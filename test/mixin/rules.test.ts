@@ -106,13 +106,18 @@ describe('alert rules: conventions', () => {
     expect(anchors.has('not-a-heading')).toBe(false);
   });
 
-  it('the promtool tests cover every alert with a not-yet time and a firing time', () => {
+  it('the promtool tests cover every alert with a not-yet time, a firing time and a later time where it resolved', () => {
     const tests = parse(fs.readFileSync(RULE_TESTS, 'utf8')) as RuleTestFile;
-    const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
     for (const a of alerts) {
-      const mine = cases.filter((c) => c.alertname === a.alert);
-      expect(mine.some((c) => c.exp_alerts.length === 0), `${a.alert}: a time where it must not fire`).toBe(true);
-      expect(mine.some((c) => c.exp_alerts.length > 0), `${a.alert}: a time where it fires`).toBe(true);
+      // within one test group (one set of input series): quiet, then firing, then quiet again
+      const lifecycle = tests.tests.some((t) => {
+        const mine = (t.alert_rule_test ?? []).filter((c) => c.alertname === a.alert);
+        const fired = mine.filter((c) => c.exp_alerts.length > 0).map((c) => durationMs(c.eval_time));
+        const quiet = mine.filter((c) => c.exp_alerts.length === 0).map((c) => durationMs(c.eval_time));
+        if (fired.length === 0) return false;
+        return quiet.some((q) => q < Math.min(...fired)) && quiet.some((q) => q > Math.min(...fired));
+      });
+      expect(lifecycle, `${a.alert}: one test group where it is quiet, fires, then resolves`).toBe(true);
     }
   });
 });
@@ -130,6 +135,19 @@ describe('alert rules: promtool', () => {
     const r = spawnSync(promtool!, ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toContain('SUCCESS');
     expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!promtool)('the resolve tests notice an alert on a metric that never drops (they can fail)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-rules-'));
+    tmpDirs.push(dir);
+    // exec_loops counts loops ever seen: an alert on it keeps firing after the loop stopped (issue #10)
+    const text = fs.readFileSync(RULES, 'utf8').replace('(crio_sentinel_exec_loops_active > 0)', '(crio_sentinel_exec_loops > 0)');
+    expect(text).not.toBe(fs.readFileSync(RULES, 'utf8'));
+    fs.writeFileSync(path.join(dir, 'crio-sentinel.rules.yml'), text);
+    fs.copyFileSync(RULE_TESTS, path.join(dir, 'crio-sentinel.rules.test.yml'));
+    const r = spawnSync(promtool!, ['test', 'rules', path.join(dir, 'crio-sentinel.rules.test.yml')], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/alertname: CrioSentinelExecPermissionDeniedLoop, time: 15m,\s*exp:\[\]/);
   });
 
   it.skipIf(!promtool)('the promtool tests notice a changed for duration (they can fail)', () => {
