@@ -14,6 +14,7 @@ import {
   metricNames,
   substitute,
   variableQuery,
+  type DashboardVariable,
 } from './dashboard-lint.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -53,11 +54,12 @@ describe('dashboard lint', () => {
     const text = JSON.stringify(dataPanels.map((p) => p.targets?.map((t) => t.expr)));
     for (const m of [
       'crio_sentinel_default_runtime_info',
-      'crio_sentinel_finding_active',
+      'crio_sentinel_finding_severity',
+      'crio_sentinel_findings_active',
       'crio_sentinel_container_kill_failures_total',
       'crio_sentinel_stop_rpc_failures_total',
       'crio_sentinel_exec_permission_denied_total',
-      'crio_sentinel_exec_loops',
+      'crio_sentinel_exec_loops_active',
       'crio_sentinel_pod_stuck_terminating_seconds',
       'crio_sentinel_journal_up',
       'crio_sentinel_crio_api_up',
@@ -104,6 +106,30 @@ describe('dashboard lint', () => {
     expect(bad).toEqual([]);
   });
 
+  it('filters every panel by $node: each query joins crio_sentinel_node_info with node=~"$node"', () => {
+    const NODE_SELECTOR = 'crio_sentinel_node_info{job=~"$job", instance=~"$instance", node=~"$node"}';
+    const bad = allTargets(dash)
+      .filter(({ target }) => !target.expr.includes(NODE_SELECTOR))
+      .map(({ panel, target }) => `${panel.title}/${target.refId}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('node and instance are multi-value with "All" as a real regex, not an empty or unanchored match', () => {
+    for (const name of ['node', 'instance']) {
+      const v = dash.templating.list.find((x) => x.name === name) as DashboardVariable & { includeAll?: boolean; multi?: boolean; allValue?: string };
+      expect(v.includeAll, name).toBe(true);
+      expect(v.multi, name).toBe(true);
+      expect(v.allValue, name).toBe('.+');
+    }
+  });
+
+  it('"Active findings by severity" counts what the page counts (findings_active), not the catalogue defaults', () => {
+    const panel = dataPanels.find((p) => p.title === 'Active findings by severity')!;
+    expect(panel.targets![0]!.expr).toMatch(/^sum by \(severity\) \(crio_sentinel_findings_active\{/);
+    const loops = dataPanels.find((p) => p.title === 'Exec permission-denied loops')!;
+    expect(loops.targets![0]!.expr).toContain('crio_sentinel_exec_loops_active{');
+  });
+
   it('uses only metric names of the daemon contract', () => {
     const unknown = allTargets(dash)
       .flatMap(({ target }) => metricNames(target.expr))
@@ -128,6 +154,43 @@ describe('dashboard lint', () => {
     fs.writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
     const r = spawnSync(promtool!, ['check', 'rules', file], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!promtool)('with two nodes, every panel returns data for an existing node and nothing for an unknown one (promtool test rules)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-dash-'));
+    tmpDirs.push(dir);
+    const names = [...new Set(allTargets(dash).flatMap(({ target }) => metricNames(target.expr)))].filter((n) => n !== 'crio_sentinel_node_info');
+    const input_series: { series: string; values: string }[] = [];
+    for (const [i, node] of ['gpu-node-1', 'gpu-node-2'].entries()) {
+      const inst = `job="crio-sentinel",instance="10.0.0.${i + 1}:20260"`;
+      input_series.push({ series: `crio_sentinel_node_info{${inst},node="${node}",kernel="k",os="o"}`, values: '1x10' });
+      for (const n of names) input_series.push({ series: `${n}{${inst}}`, values: n.endsWith('_total') ? '0+1x10' : '1x10' });
+    }
+    const tests = [
+      { node: 'gpu-node-1', want: 1 },
+      { node: 'no-such-node', want: 0 },
+    ].flatMap(({ node, want }) =>
+      allTargets(dash).map(({ panel, target }) => ({
+        // 1 when the query returns at least one series, else 0
+        expr: `(count(${substitute(target.expr, { job: '.+', instance: '.+', node }, '2m')}) > bool 0) or vector(0)`,
+        eval_time: '5m',
+        exp_samples: [{ labels: '{}', value: want }],
+        // promtool names a failing case by its expression; the title makes it readable
+        comment: `${panel.title}/${target.refId} node=${node}`,
+      })),
+    );
+    const file = path.join(dir, 'panels.test.yml');
+    fs.writeFileSync(
+      file,
+      stringify({
+        rule_files: [],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', input_series, promql_expr_test: tests.map(({ comment: _c, ...t }) => t) }],
+      }),
+    );
+    const r = spawnSync(promtool!, ['test', 'rules', file], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS');
     expect(r.status).toBe(0);
   });
 
