@@ -1,0 +1,164 @@
+/**
+ * One CRI poll: Version, Status, ListPodSandbox, ListContainers, then ContainerStatus(verbose) of
+ * each container (bounded concurrency, a limit on how many, an overall deadline). The result is a
+ * plain CriSnapshot; a failing list call fails the poll (CriError), a failing status call only marks
+ * that container (`statusError`) and keeps its list entry.
+ *
+ * CRI-O 1.32's ContainerStatus(verbose) info map (observed in the lab) has ONE key, "info", whose
+ * value is a JSON object {"sandboxID", "pid", "runtimeSpec", "privileged"}; crictl flattens it.
+ * Only "pid" is read, from the text before "runtimeSpec" (the spec, ~10 KB per container, is not
+ * parsed); a map with a top-level "pid" key (other CRI runtimes) is read too.
+ */
+import type { CriContainer, CriContainerState, CriSandbox, CriSnapshot } from '../containers/types.js';
+import { CriError, type CriClient, type Obj } from './client.js';
+
+export interface CriPollOptions {
+  /** containers asked for their status per poll (default 2000); the rest keep their list entry */
+  maxStatus?: number;
+  /** parallel ContainerStatus calls (default 8) */
+  concurrency?: number;
+  /** the whole poll's budget, ms (default 10 000): statuses not done by then are marked */
+  deadlineMs?: number;
+  /** "cri-o" (default): any other runtime name is a not-crio degradation */
+  expectRuntime?: string | null;
+  now?: () => number;
+}
+
+const STATES: Record<string, CriContainerState> = {
+  CONTAINER_CREATED: 'created',
+  CONTAINER_RUNNING: 'running',
+  CONTAINER_EXITED: 'exited',
+  CONTAINER_UNKNOWN: 'unknown',
+};
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** int64 nanoseconds (as a decimal string) to ISO, or null for 0/garbage. */
+export function nanosToIso(v: unknown): string | null {
+  const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+  if (!/^\d{1,20}$/.test(s) || /^0+$/.test(s)) return null;
+  const ms = Number(BigInt(s) / 1_000_000n);
+  return Number.isFinite(ms) && ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : null;
+}
+
+const ID = /^[0-9a-f]{12,128}$/;
+
+function sandboxOf(o: Obj): CriSandbox | null {
+  const id = str(o.id);
+  if (!ID.test(id)) return null;
+  const md = (o.metadata as Obj | null) ?? {};
+  return {
+    id,
+    namespace: str(md.namespace),
+    name: str(md.name),
+    uid: str(md.uid),
+    state: o.state === 'SANDBOX_READY' ? 'ready' : 'notready',
+    runtimeHandler: str(o.runtimeHandler),
+    createdAt: nanosToIso(o.createdAt),
+  };
+}
+
+function containerOf(o: Obj): CriContainer | null {
+  const id = str(o.id);
+  if (!ID.test(id)) return null;
+  const md = (o.metadata as Obj | null) ?? {};
+  return {
+    id,
+    podSandboxId: str(o.podSandboxId),
+    name: str(md.name),
+    attempt: typeof md.attempt === 'number' ? md.attempt : 0,
+    state: STATES[str(o.state)] ?? 'unknown',
+    createdAt: nanosToIso(o.createdAt),
+    pid: null,
+    reason: null,
+    exitCode: null,
+    statusError: null,
+  };
+}
+
+/** The container's pid from a ContainerStatus(verbose) info map, without parsing the runtime spec. */
+export function infoPid(info: Record<string, string>): number | null {
+  const ok = (n: number): number | null => (Number.isSafeInteger(n) && n > 0 ? n : null);
+  if (info.pid !== undefined) return ok(Number(info.pid));
+  const text = info.info;
+  if (typeof text !== 'string') return null;
+  const cut = text.indexOf('"runtimeSpec"');
+  const head = cut >= 0 ? text.slice(0, cut) : text.slice(0, 4096);
+  const m = /"pid"\s*:\s*(\d{1,10})\s*[,}]/.exec(head);
+  if (m) return ok(Number(m[1]));
+  if (cut < 0 || text.length > 1 << 20) return null;
+  // "pid" after the spec: parse the whole object (bounded above)
+  try {
+    const o = JSON.parse(text) as { pid?: unknown };
+    return typeof o.pid === 'number' ? ok(o.pid) : null;
+  } catch {
+    return null;
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function pollCri(client: CriClient, opts: CriPollOptions = {}): Promise<CriSnapshot> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const deadline = started + (opts.deadlineMs ?? 10_000);
+  const v = await client.version();
+  const expect = opts.expectRuntime === undefined ? 'cri-o' : opts.expectRuntime;
+  if (expect && v.runtimeName !== expect) {
+    throw new CriError('not-crio', `the CRI runtime on this socket is "${v.runtimeName || '(no name)'}" ${v.runtimeVersion}, not ${expect}`, 'Version');
+  }
+  let runtimeReady: boolean | null = null;
+  try {
+    const st = await client.status(false);
+    const conds = ((st.status as Obj | null)?.conditions as Obj[] | undefined) ?? [];
+    const rr = conds.find((c) => c.type === 'RuntimeReady');
+    runtimeReady = rr ? rr.status === true : null;
+  } catch (e) {
+    if (e instanceof CriError && e.kind !== 'rpc-error') throw e;
+  }
+  const sandboxes = (await client.listPodSandbox()).map(sandboxOf).filter((s): s is CriSandbox => s !== null);
+  const containers = (await client.listContainers()).map(containerOf).filter((c): c is CriContainer => c !== null);
+
+  const maxStatus = Math.max(0, opts.maxStatus ?? 2000);
+  const todo = containers.slice(0, maxStatus);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const c = todo[next++];
+      if (!c) return;
+      if (now() > deadline) {
+        c.statusError = 'not asked: the poll ran out of time';
+        continue;
+      }
+      try {
+        const r = await client.containerStatus(c.id, true);
+        const s = r.status;
+        if (s) {
+          c.state = STATES[str(s.state)] ?? c.state;
+          c.reason = str(s.reason) || null;
+          const code = typeof s.exitCode === 'number' ? s.exitCode : null;
+          c.exitCode = c.state === 'exited' ? code : null;
+        }
+        c.pid = infoPid(r.info);
+      } catch (e) {
+        c.statusError = errText(e);
+      }
+    }
+  };
+  const n = Math.min(Math.max(1, opts.concurrency ?? 8), Math.max(1, todo.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  return {
+    polledAt: new Date(now()).toISOString(),
+    runtimeName: v.runtimeName || null,
+    runtimeVersion: v.runtimeVersion || null,
+    runtimeApiVersion: v.runtimeApiVersion || null,
+    runtimeReady,
+    sandboxes,
+    containers,
+    statusSkipped: containers.length - todo.length,
+  };
+}
