@@ -119,6 +119,8 @@ export const EMITTERS = {
   conmon: emitter('conmon', { unit: null, identifier: 'conmon', transport: 'syslog', comm: 'conmon', exe: '/usr/bin/conmon', facility: 3 }),
   systemd: emitter('systemd', { unit: 'init.scope', identifier: 'systemd', transport: 'journal', comm: 'systemd', exe: '/usr/lib/systemd/systemd', cmdline: '/sbin/init', facility: 3 }),
   kernel: emitter('kernel', { unit: null, identifier: 'kernel', transport: 'kernel', facility: 0 }),
+  // audit records reach the kernel log through kauditd's pr_notice: PRIORITY=5 (docs/journal.md, "Selection")
+  kernelAudit: emitter('kernel-audit', { unit: null, identifier: 'kernel', transport: 'kernel', facility: 0, priority: 5 }),
   sshd: emitter('sshd', { unit: 'ssh.service', identifier: 'sshd', transport: 'syslog', comm: 'sshd', exe: '/usr/sbin/sshd', cmdline: 'sshd: core [priv]', facility: 10 }),
   logind: emitter('logind', { unit: 'systemd-logind.service', identifier: 'systemd-logind', transport: 'journal', comm: 'systemd-logind', exe: '/usr/lib/systemd/systemd-logind', cmdline: '/lib/systemd/systemd-logind', facility: 4 }),
   nm: emitter('nm', { unit: 'NetworkManager.service', identifier: 'NetworkManager', transport: 'syslog', comm: 'NetworkManager', exe: '/usr/sbin/NetworkManager', cmdline: '/usr/sbin/NetworkManager --no-daemon', facility: 3 }),
@@ -340,7 +342,7 @@ export function createJournalGenerator(opts: GenOptions): JournalGenerator {
   const apparmor = (): void => {
     const seq = auditSeq++;
     queue.push({
-      emitter: EMITTERS.kernel, pid: null,
+      emitter: EMITTERS.kernelAudit, pid: null,
       msg: (us) => `audit: type=1400 audit(${Math.floor(us / 1e6)}.${String(Math.floor(us / 1000) % 1000).padStart(3, '0')}:${seq}): apparmor="DENIED" operation="signal" class="signal" profile="crio-default" pid=${40_000 + rng.int(9999)} comm="runc" requested_mask="receive" denied_mask="receive" signal=kill peer="runc"`,
     });
   };

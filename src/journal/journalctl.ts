@@ -7,7 +7,7 @@
  *   (_SYSTEMD_UNIT=crio.service OR kubelet.service)
  *   OR (_PID=1 AND UNIT=crio.service|kubelet.service)      systemd's own lines about the units
  *   OR SYSLOG_IDENTIFIER=conmon                            conmon lives in crio-conmon-<id>.scope
- *   OR _TRANSPORT=kernel                                   AppArmor denials
+ *   OR (_TRANSPORT=kernel AND PRIORITY=5)                  AppArmor denials (see KERNEL_AUDIT_MATCHES)
  * `--boot` is ANDed with all of it.
  */
 import { spawn as nodeSpawn } from 'node:child_process';
@@ -17,6 +17,22 @@ import { UserError } from '../core/errors.js';
 import { createExportParser } from './export-parser.js';
 import type { ReadResult } from './file-source.js';
 import type { JournalSink, ParserOptions } from './sink.js';
+
+/**
+ * The kernel lines a pattern can use: only AppArmor denials (row K1), and the kernel prints those
+ * through the audit subsystem. With no auditd, kauditd writes each audit record to the kernel log
+ * with pr_notice ("audit: type=1400 audit(…): apparmor=…"), which journald's kmsg reader stores as
+ * _TRANSPORT=kernel, SYSLOG_IDENTIFIER=kernel, SYSLOG_FACILITY=0, PRIORITY=5. The other kernel lines
+ * (PRIORITY 0-4, 6, 7: driver, network, cgroup chatter) are never selected. Observed on this
+ * project's machine: a USER_AVC audit record sent over netlink arrives as PRIORITY=5 kernel entry
+ * and the kernel's own `audit: type=2000 … state=initialized` line is PRIORITY=5 too
+ * (docs/journal.md, "Selection").
+ *
+ * Records of _TRANSPORT=audit (journald's audit socket, _AUDIT_TYPE=1400 for AppArmor) are not
+ * selected: on a node without auditd the same record also arrives as the PRIORITY=5 kernel line, so
+ * selecting both would count every denial twice (the classifier has no kernel/audit de-duplication).
+ */
+export const KERNEL_AUDIT_MATCHES: readonly string[] = ['_TRANSPORT=kernel', 'PRIORITY=5'];
 
 export const FOLLOW_MATCHES: readonly string[] = [
   '_SYSTEMD_UNIT=crio.service',
@@ -28,7 +44,7 @@ export const FOLLOW_MATCHES: readonly string[] = [
   '+',
   'SYSLOG_IDENTIFIER=conmon',
   '+',
-  '_TRANSPORT=kernel',
+  ...KERNEL_AUDIT_MATCHES,
 ];
 
 /** The fields the parser decodes; journalctl always adds __CURSOR, the timestamps and _BOOT_ID in export mode. */

@@ -116,6 +116,7 @@ function incident(endAgoS = 5): FixtureEntry[] {
     realtimeUs: t0 + 95_000_000,
     identifier: 'kernel',
     transport: 'kernel',
+    fields: { PRIORITY: '5' },
     message: 'audit: type=1400 audit(1795902759.400:412): apparmor="DENIED" operation="signal" class="signal" profile="crio-default" pid=10702 comm="runc" requested_mask="receive" denied_mask="receive" signal=kill peer="runc"',
   });
   return out.sort((a, b) => (a.realtimeUs ?? 0) - (b.realtimeUs ?? 0));

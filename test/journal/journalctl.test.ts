@@ -153,7 +153,7 @@ describe.skipIf(jc === null || journalRemote() === null)('readJournalDirectory w
       { realtimeUs: t + 2, unit: 'init.scope', identifier: 'systemd', pid: 1, fields: { UNIT: 'kubelet.service' }, message: 'pid1 kubelet' },
       { realtimeUs: t + 3, unit: 'foo.service', identifier: 'x', pid: 77, fields: { UNIT: 'crio.service' }, message: 'UNIT= from another process' },
       { realtimeUs: t + 4, unit: 'crio-conmon-0123.scope', identifier: 'conmon', transport: 'syslog', message: 'conmon' },
-      { realtimeUs: t + 5, identifier: 'kernel', transport: 'kernel', message: 'kernel' },
+      { realtimeUs: t + 5, identifier: 'kernel', transport: 'kernel', fields: { PRIORITY: '5' }, message: 'kernel' },
       { realtimeUs: t + 6, unit: 'sshd.service', identifier: 'sshd', message: 'sshd' },
       { realtimeUs: t + 7, unit: 'containerd.service', identifier: 'containerd', message: 'containerd' },
     ]);
