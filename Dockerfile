@@ -5,7 +5,10 @@
 #
 # Stage 1 compiles TypeScript with the dev dependencies; stage 2 carries only the production
 # dependencies, the compiled JavaScript, the example nodes (for --demo) and journalctl.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Base: Node 24, the active LTS (Node 20 reached end of life in April 2026), on Debian 13 "trixie".
+# package.json keeps "engines": ">=20": the code still runs on Node 20 (docs/install.md says which
+# versions the tests ran on).
+ARG NODE_IMAGE=node:24-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -24,9 +27,11 @@ LABEL org.opencontainers.image.title="crio-sentinel" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/crio-sentinel/crio-sentinel" \
       org.opencontainers.image.documentation="https://github.com/crio-sentinel/crio-sentinel/blob/main/docs/install.md" \
-      org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
-# journalctl (Debian ships it in the systemd package; nothing else of systemd runs here) and
-# ps (procps: systeminformation lists processes with it, to find the crio process)
+      org.opencontainers.image.base.name="docker.io/library/node:24-trixie-slim"
+# journalctl and ps (procps: systeminformation lists processes with it, to find the crio process).
+# Debian ships journalctl only in the systemd package (bookworm: dpkg -S; trixie: the package's file
+# list), with no journalctl-only package, so the whole package is installed; none of it runs but
+# journalctl (no init, no units: the container's PID 1 is node). docs/install.md "Container image".
 RUN apt-get update \
  && apt-get install -y --no-install-recommends systemd procps \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*

@@ -75,9 +75,19 @@ afterAll(() => {
 });
 
 describe('Dockerfile lint', () => {
-  it('is multi-stage on the slim Node 20 image', () => {
+  it('is multi-stage on a slim image of a supported Node LTS that package.json engines allows', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(nodeImage).toBe('node:20-bookworm-slim');
+    const m = /^node:(\d+)-([a-z]+)-slim$/.exec(nodeImage ?? '');
+    expect(m, `NODE_IMAGE ${nodeImage}`).not.toBeNull();
+    const major = Number(m![1]);
+    // an LTS line (even major) that is not end-of-life: Node 20 ended in April 2026
+    expect(major % 2).toBe(0);
+    expect(major).toBeGreaterThanOrEqual(22);
+    expect(['bookworm', 'trixie']).toContain(m![2]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const min = Number(/^>=\s*(\d+)/.exec(pkg.engines.node)?.[1]);
+    expect(major).toBeGreaterThanOrEqual(min);
+    expect(ops(runtime, 'LABEL').join(' ')).toContain(`org.opencontainers.image.base.name="docker.io/library/${nodeImage}"`);
     for (const s of stages) expect(s.from).toBe('${NODE_IMAGE}');
     expect(build.name).toBe('build');
   });
