@@ -21,6 +21,7 @@ import type { JournalSink } from '../src/journal/sink.js';
 import { createExportParser } from '../src/journal/export-parser.js';
 import { writeJournalStream } from './generate.js';
 import { jsonMessage, naiveMatch } from './naive.js';
+import { evaluateFindings } from '../src/findings/engine.js';
 
 function pipelineSink(): { sink: JournalSink; pipeline: ReturnType<typeof createEventPipeline>; skipped: Partial<Record<SkipReason, number>> } {
   let last = 0;
@@ -45,13 +46,13 @@ function summary(p: ReturnType<typeof createEventPipeline>): Record<string, unkn
   return {
     entries: snap.entries,
     events: st.classifier.events,
-    killFailureContainers: snap.killFailures.length,
-    killFailures: snap.killFailures.reduce((n, k) => n + k.count, 0),
+    killFailureContainers: snap.totals.killFailures.total,
+    killFailures: snap.totals.killFailures.failures,
     stopRpcFailures: snap.stopRpcFailures,
-    execContainers: snap.execPermissionDenied.length,
-    stuck: snap.stuckTerminating.length,
+    execContainers: snap.totals.execPermissionDenied.total,
+    stuck: snap.totals.stuckTerminating.total,
     timeline: snap.defaultRuntimeTimeline.length,
-    findings: snap.findings.map((f) => f.id),
+    findings: evaluateFindings({ events: p.findingsSource(at) }).map((f) => f.id),
   };
 }
 

@@ -11,10 +11,12 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.js';
-import type { ConfigInputs, ConfigReport, EventSnapshot, Finding } from '../core/types.js';
+import type { ConfigInputs, ConfigReport, EventSnapshot, Finding, ListTotal } from '../core/types.js';
 import { createMessagePrefilter } from '../events/classifier.js';
 import { createEventPipeline, type EventPipelineOptions } from '../events/pipeline.js';
-import { exitStatusFor, mergeFindings } from '../findings/catalogue.js';
+import { exitStatusFor } from '../findings/catalogue.js';
+import { evaluateFindings } from '../findings/engine.js';
+import { THRESHOLD_OPTIONS, parseThresholdFlags, thresholdHelp } from '../events/thresholds.js';
 import { readJournalFile, type ReadResult } from '../journal/file-source.js';
 import { readJournalDirectory, type ReadDirectoryOptions } from '../journal/journalctl.js';
 import type { JournalSink } from '../journal/sink.js';
@@ -38,31 +40,14 @@ config (seeds the default-runtime timeline with what the files say; read only wh
   --config-dir DIR             CRI-O drop-in directory (default /etc/crio/crio.conf.d)
   --crio-version X.Y.Z         CRI-O version for version-dependent rules
 
-evaluation:
+evaluation (the same flags and units as \`run\`):
   --at TIME                    evaluate at this ISO 8601 time, ignoring later entries (default: the last entry)
-  --stuck-after SECONDS        stuck Terminating after grace period + this (default 120)
-  --exec-loop-count N          exec loop: N permission-denied failures ... (default 3)
-  --exec-loop-window SECONDS   ... within this window (default 60)
-  --exec-loop-quiet SECONDS    a loop clears after this quiet period (default 300)
+${thresholdHelp('2m')}
 
 output:
   --output text|json           (default text)
 
 exit status: 0 ok/info, 1 warning, 2 critical, 3 could not run`;
-
-function seconds(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`--${name} must be a non-negative number of seconds, got "${v}"`);
-  return n * 1000;
-}
-
-function count(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a positive integer, got "${v}"`);
-  return n;
-}
 
 async function loadConfig(v: { root?: string; config?: string; 'config-dir'?: string; 'crio-version'?: string }): Promise<ConfigReport | null> {
   if (v.root === undefined && v.config === undefined && v['config-dir'] === undefined) return null;
@@ -110,6 +95,11 @@ export interface ScanResult {
   read: ReadResult | null;
 }
 
+/** ", showing 200 of N" when a list was cut. */
+function shownOf(t: ListTotal): string {
+  return t.truncated ? `; showing ${t.shown} of ${t.total}` : '';
+}
+
 function renderText(r: ScanResult): string {
   const s = r.snapshot;
   const out: string[] = [];
@@ -125,20 +115,20 @@ function renderText(r: ScanResult): string {
   out.push('', 'default runtime timeline:');
   if (s.defaultRuntimeTimeline.length === 0) out.push('  (no evidence)');
   for (const t of s.defaultRuntimeTimeline) out.push(`  ${t.at}  ${t.defaultRuntime.padEnd(10)} ${t.source}`);
-  out.push('', `kill failures (${s.killFailures.reduce((n, k) => n + k.count, 0)}):`);
+  out.push('', `kill failures (${s.totals.killFailures.failures} in ${s.totals.killFailures.total} container(s)${shownOf(s.totals.killFailures)}):`);
   if (s.killFailures.length === 0) out.push('  none');
   for (const k of s.killFailures) {
     const who = k.namespace && k.pod ? ` ${k.namespace}/${k.pod}` : '';
     out.push(`  ${k.containerId.slice(0, 12)}${who}: ${k.count} x ${k.reason} via ${k.runtimePath ?? 'unknown runtime'}`);
   }
   out.push('', `stop RPC failures (kubelet StopContainer/StopPodSandbox): ${s.stopRpcFailures}`);
-  out.push('', 'exec permission denied:');
+  out.push('', `exec permission denied (${s.totals.execPermissionDenied.failures} in ${s.totals.execPermissionDenied.total} container(s)${shownOf(s.totals.execPermissionDenied)}):`);
   if (s.execPermissionDenied.length === 0) out.push('  none');
   for (const e of s.execPermissionDenied) {
     const who = e.namespace && e.pod ? ` ${e.namespace}/${e.pod}${e.container ? `/${e.container}` : ''}` : '';
-    out.push(`  ${e.containerId.slice(0, 12)}${who}: ${e.count} failure(s)${e.loop ? ', LOOP detected' : ''}`);
+    out.push(`  ${e.containerId.slice(0, 12)}${who}: ${e.count} failure(s)${e.active ? ', LOOP going on' : e.loop ? ', loop detected (ended)' : ''}`);
   }
-  out.push('', 'pods stuck Terminating:');
+  out.push('', `pods stuck Terminating (${s.totals.stuckTerminating.stuck} still stuck, ${s.totals.stuckTerminating.total} in all${shownOf(s.totals.stuckTerminating)}):`);
   if (s.stuckTerminating.length === 0) out.push('  none');
   for (const p of s.stuckTerminating) {
     const who = p.namespace && p.pod ? `${p.namespace}/${p.pod}` : `container ${p.containerIds[0]?.slice(0, 12)}`;
@@ -170,10 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       'config-dir': { type: 'string' },
       'crio-version': { type: 'string' },
       at: { type: 'string' },
-      'stuck-after': { type: 'string' },
-      'exec-loop-count': { type: 'string' },
-      'exec-loop-window': { type: 'string' },
-      'exec-loop-quiet': { type: 'string' },
+      ...THRESHOLD_OPTIONS,
       output: { type: 'string', short: 'o', default: 'text' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -193,13 +180,7 @@ export async function main(argv: string[]): Promise<number> {
     atMs = Date.parse(v.at);
     if (!Number.isFinite(atMs)) throw new UserError(`--at: not an ISO 8601 time: "${v.at}"`);
   }
-  const thresholds = {
-    stuckAfterMs: seconds('stuck-after', v['stuck-after']),
-    execLoopCount: count('exec-loop-count', v['exec-loop-count']),
-    execLoopWindowMs: seconds('exec-loop-window', v['exec-loop-window']),
-    execLoopQuietMs: seconds('exec-loop-quiet', v['exec-loop-quiet']),
-  };
-  for (const k of Object.keys(thresholds) as (keyof typeof thresholds)[]) if (thresholds[k] === undefined) delete thresholds[k];
+  const thresholds = parseThresholdFlags(v);
 
   const config = await loadConfig(v);
   // drop messages no pattern can use before they are decoded (not with --at: entries are counted by time then)
@@ -217,8 +198,10 @@ export async function main(argv: string[]): Promise<number> {
   return exitStatusFor(result.findings);
 }
 
-/** The scan JSON contract (EventSnapshot with findings merged with the config findings). */
-export function toJson(r: ScanResult): EventSnapshot {
+/** The scan JSON contract: the event snapshot plus every finding the engine raises from the journal and files. */
+export type ScanJson = EventSnapshot & { findings: Finding[] };
+
+export function toJson(r: ScanResult): ScanJson {
   return { ...r.snapshot, findings: r.findings };
 }
 
@@ -241,9 +224,11 @@ export async function scan(opts: {
     },
   });
   const at = opts.atMs ?? pipeline.lastEntryAtMs() ?? Date.now();
-  const snapshot = pipeline.snapshot(at);
+  const events = pipeline.findingsSource(at);
+  const snapshot = events.snapshot;
   // entries the parser's prefilter dropped were read too (they just cannot match any pattern)
   snapshot.entries += read.stats.filtered;
-  const findings = mergeFindings(opts.config?.findings ?? [], snapshot.findings);
+  // the same engine the daemon runs, with the sources a post-mortem has: the files and the journal
+  const findings = evaluateFindings({ config: opts.config, events });
   return { snapshot, findings, at, read };
 }

@@ -181,12 +181,20 @@ export interface SourceHealth {
 /**
  * What the event pipeline knows at a point in time. It is the `scan --output json` contract
  * (README: "scan JSON") and the `events` part of /api/v1/status. Times are ISO 8601 strings.
+/** A bounded list's full count: `shown` rows are in the list, `total` exist, `truncated` when cut. */
+export interface ListTotal {
+  total: number;
+  shown: number;
+  truncated: boolean;
+}
+
  */
 export interface EventSnapshot {
   entries: number;
   killFailures: { containerId: string; count: number; reason: string; runtimePath: string | null; namespace?: string; pod?: string }[];
   stopRpcFailures: number;
-  execPermissionDenied: { containerId: string; count: number; loop: boolean; namespace?: string; pod?: string; container?: string }[];
+  /** `loop`: a loop was ever detected; `active`: the loop is going on at snapshot time */
+  execPermissionDenied: { containerId: string; count: number; loop: boolean; active: boolean; namespace?: string; pod?: string; container?: string }[];
   stuckTerminating: {
     namespace: string | null;
     pod: string | null;
@@ -200,6 +208,14 @@ export interface EventSnapshot {
   defaultRuntimeTimeline: { at: string; defaultRuntime: string; source: string }[];
   /** what the journal says about the running CRI-O */
   crio: {
+  /** the full counts behind the bounded lists above (at most 200 rows each) */
+  totals: {
+    /** containers with kill failures; `failures` sums every container's count, listed or not */
+    killFailures: ListTotal & { failures: number };
+    execPermissionDenied: ListTotal & { failures: number; loops: number; activeLoops: number };
+    /** pods ever stuck; `stuck` are still stuck */
+    stuckTerminating: ListTotal & { stuck: number };
+  };
     version: string | null;
     lastStartAt: string | null;
     /** the default CRI-O reports (startup dump, `Set config default_runtime`, reload) */
@@ -208,7 +224,6 @@ export interface EventSnapshot {
     runtimeLayerDefault: string | null;
     handlers: string[] | null;
   };
-  findings: Finding[];
 }
 
 /** Counter sink the daemon turns into Prometheus counters; label values are bounded by the caller. */

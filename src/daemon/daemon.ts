@@ -26,14 +26,14 @@ import type {
 import { VERSION } from '../core/version.js';
 import { configWatchPaths, createHostFileView, readVersionHint, resolveConfig, summarizeCrioToml } from '../config/index.js';
 import { createEventPipeline } from '../events/pipeline.js';
-import { mergeFindings } from '../findings/catalogue.js';
+import { evaluateFindings } from '../findings/engine.js';
+import type { EventsSource } from '../findings/detectors/events.js';
 import { createMessagePrefilter } from '../events/classifier.js';
 import { createJournalFollower } from '../journal/follower.js';
 import type { JournalSink } from '../journal/sink.js';
 import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import { compareWithLive } from '../live/compare.js';
-import { liveFindings } from '../findings/detectors/live.js';
 import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
 import { createConfigWatcher, type ConfigWatcher } from './config-watcher.js';
@@ -49,6 +49,8 @@ export interface EventPipeline {
   setConfig(report: ConfigReport, atMs: number): void;
   snapshot(nowMs: number): EventSnapshot;
 }
+  /** the events detector's input at nowMs (src/findings/engine.ts) */
+  findingsSource(nowMs: number): EventsSource;
 
 export type EventPipelineFactory = (opts: {
   clock: Clock;
@@ -76,12 +78,7 @@ export const eventPipelineFactory: EventPipelineFactory = (o) =>
   createEventPipeline({
     clock: o.clock,
     config: o.config,
-    thresholds: {
-      stuckAfterMs: o.thresholds.stuckMs,
-      execLoopCount: o.thresholds.execLoopCount,
-      execLoopWindowMs: o.thresholds.execLoopWindowMs,
-      execLoopQuietMs: o.thresholds.execLoopQuietMs,
-    },
+    thresholds: o.thresholds,
     counters: o.counters,
   });
 
@@ -382,10 +379,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
 
   function buildStatus(): DaemonStatus {
     const now = clock();
-    let events: EventSnapshot | null = null;
+    let eventsSource: EventsSource | null = null;
     if (pipeline) {
       try {
-        events = pipeline.snapshot(now);
+        eventsSource = pipeline.findingsSource(now);
       } catch (err) {
         log.error('event snapshot failed', { err: errText(err) });
       }
@@ -393,7 +390,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     const live = liveState(events);
     const cmp = compareWithLive(report, live, events);
     const version = crioVersion ?? events?.crio.version ?? null;
-    const findings = mergeFindings(report?.findings ?? [], events?.findings ?? [], liveFindings(report, live, events, facts, version));
+    // the same engine `scan` and `check` call, with every source the daemon has
+    const findings = evaluateFindings({ config: report, events: eventsSource, live, node: facts });
     const jh = journalHealth();
     const engineRan = lastReloadAt !== null;
     const journalOk = jh.up || jh.mode === 'off';

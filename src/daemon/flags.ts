@@ -5,6 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import { THRESHOLD_OPTIONS, parseThresholdFlags, thresholdHelp, type ThresholdFlags } from '../events/thresholds.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';
@@ -17,16 +19,8 @@ export interface ListenAddress {
   text: string;
 }
 
-export interface EventThresholds {
-  /** a pod counts as stuck Terminating after this long without exit evidence */
-  stuckMs: number;
-  /** permission-denied exec failures for one container before it is a loop */
-  execLoopCount: number;
-  /** ... within this window */
-  execLoopWindowMs: number;
-  /** a loop ends after this long without a new failure */
-  execLoopQuietMs: number;
-}
+/** The event thresholds `run` takes (the same flags and units as `scan`: src/events/thresholds.ts). */
+export type EventThresholds = ThresholdFlags;
 
 export interface RunFlags {
   listen: ListenAddress;
@@ -64,24 +58,7 @@ export const DEFAULT_LISTEN = ':20260';
 export const DEFAULT_STATE_DIR = '/var/lib/crio-sentinel';
 export const DEFAULT_CRIO_SOCKET = '/var/run/crio/crio.sock';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parse a Prometheus-style duration: "90s", "2m", "1m30s", "500ms", "1h". Returns milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const t = text.trim();
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(t)) !== null) {
-    total += Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000);
-    pos = re.lastIndex;
-  }
-  if (t === '' || pos !== t.length) {
-    throw new UserError(`--${flag}: invalid duration "${text}" (use e.g. 90s, 2m, 1m30s, 500ms)`);
-  }
-  return Math.round(total);
-}
+export { parseDuration } from '../core/duration.js';
 
 /** Parse "host:port", ":port" or "[v6]:port". */
 export function parseListenAddress(text: string): ListenAddress {
@@ -92,11 +69,6 @@ export function parseListenAddress(text: string): ListenAddress {
   }
   const host = m[1] ?? m[2];
   return { host: host === '' || host === undefined ? undefined : host, port, text };
-}
-
-function positiveInt(text: string, flag: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UserError(`--${flag}: expected a positive integer, got "${text}"`);
-  return Number(text);
 }
 
 function oneOf<T extends string>(text: string, allowed: readonly T[], flag: string): T {
@@ -118,10 +90,7 @@ const OPTIONS = {
   'crio-poll-interval': { type: 'string' },
   'node-name': { type: 'string' },
   'node-facts': { type: 'string' },
-  'stuck-threshold': { type: 'string' },
-  'exec-loop-count': { type: 'string' },
-  'exec-loop-window': { type: 'string' },
-  'exec-loop-quiet': { type: 'string' },
+  ...THRESHOLD_OPTIONS,
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   demo: { type: 'boolean' },
@@ -195,13 +164,11 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
     crioSocket: str('crio-socket') ?? DEFAULT_CRIO_SOCKET,
     crioPollMs: parseDuration(str('crio-poll-interval') ?? '15s', 'crio-poll-interval'),
     nodeName,
-    thresholds: {
-      // the demo incident is short: a pod counts as stuck after 20 s there (unless given)
-      stuckMs: parseDuration(str('stuck-threshold') ?? (demo ? '20s' : '2m'), 'stuck-threshold'),
-      execLoopCount: positiveInt(str('exec-loop-count') ?? '3', 'exec-loop-count'),
-      execLoopWindowMs: parseDuration(str('exec-loop-window') ?? '60s', 'exec-loop-window'),
-      execLoopQuietMs: parseDuration(str('exec-loop-quiet') ?? '5m', 'exec-loop-quiet'),
-    },
+    // the demo incident is short: a pod counts as stuck after 20 s there (unless given)
+    thresholds: parseThresholdFlags(
+      { 'stuck-threshold': str('stuck-threshold'), 'exec-loop-count': str('exec-loop-count'), 'exec-loop-window': str('exec-loop-window'), 'exec-loop-quiet': str('exec-loop-quiet') },
+      demo ? '20s' : '2m',
+    ),
     logLevel: oneOf(str('log-level') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'log-level'),
     logFormat: oneOf(str('log-format') ?? 'logfmt', ['logfmt', 'json'] as const, 'log-format'),
     demo,

@@ -3,12 +3,11 @@
  *   JournalEntry -> classifier -> Event -> correlator (+ default-runtime timeline) -> snapshot / findings.
  * Pure apart from the injected clock (used only when a snapshot is asked for before any entry).
  */
-import type { Clock, ConfigReport, EventCounters, EventSnapshot, Finding, JournalEntry } from '../core/types.js';
+import type { Clock, ConfigReport, EventCounters, EventSnapshot, JournalEntry, ListTotal } from '../core/types.js';
 import { createClassifier, type ClassifierOptions, type ClassifierStats } from './classifier.js';
-import { createCorrelator, type CorrelatorStats, type Limits, type Thresholds } from './correlator.js';
-import { createDefaultTimeline } from './default-timeline.js';
+import { createCorrelator, type Correlator, type CorrelatorStats, type Limits, type Thresholds } from './correlator.js';
+import { createDefaultTimeline, type DefaultTimeline } from './default-timeline.js';
 import type { Event } from './event.js';
-import { eventFindings } from '../findings/detectors/events.js';
 import { stuckPods } from './stuck-pods.js';
 
 export type { EventCounters, EventSnapshot } from '../core/types.js';
@@ -36,14 +35,19 @@ export interface EventPipeline {
   setConfig(config: ConfigReport, atMs: number): void;
   /** evaluate at nowMs (default: the injected clock) */
   snapshot(nowMs?: number): EventSnapshot;
-  findings(nowMs?: number): Finding[];
+  /** what the findings engine's events detector reads, at nowMs (src/findings/engine.ts) */
+  findingsSource(nowMs?: number): { correlator: Correlator; timeline: DefaultTimeline; snapshot: EventSnapshot; nowMs: number };
   /** time of the newest entry ingested (ms), null before any */
   lastEntryAtMs(): number | null;
   stats(): EventPipelineStats;
 }
 
-/** Most list entries a snapshot carries (bounded output under churn). */
-const MAX_ROWS = 200;
+/** Most list entries a snapshot carries (bounded output under churn); the totals say what was cut. */
+export const MAX_ROWS = 200;
+
+function total(all: number, shown: number): ListTotal {
+  return { total: all, shown, truncated: shown < all };
+}
 
 export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
   const timeline = createDefaultTimeline();
@@ -89,7 +93,7 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
           killFailures.push(row);
         }
         if (c.execTotal > 0) {
-          const row: EventSnapshot['execPermissionDenied'][number] = { containerId: c.id, count: c.execTotal, loop: c.execLoopDetected };
+          const row: EventSnapshot['execPermissionDenied'][number] = { containerId: c.id, count: c.execTotal, loop: c.execLoopDetected, active: correlator.execLoopActive(c, nowMs) };
           if (c.namespace) row.namespace = c.namespace;
           if (c.pod) row.pod = c.pod;
           if (c.name) row.container = c.name;
@@ -120,15 +124,24 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
           version: timeline.version(),
           lastStartAt: start !== null ? iso(start) : null,
           configuredDefault: timeline.configured()?.name ?? null,
+      const shown = { kill: Math.min(MAX_ROWS, killFailures.length), exec: Math.min(MAX_ROWS, exec.length), stuck: Math.min(MAX_ROWS, stuck.length) };
           runtimeLayerDefault: timeline.runtimeLayer()?.name ?? null,
           handlers: timeline.handlers(),
         },
-        findings: eventFindings(correlator, timeline, nowMs),
       };
     },
-    findings(nowMs = opts.clock()) {
-      seed(nowMs);
-      return eventFindings(correlator, timeline, nowMs);
+        totals: {
+          killFailures: { ...total(killFailures.length, shown.kill), failures: killFailures.reduce((n, k) => n + k.count, 0) },
+          execPermissionDenied: {
+            ...total(exec.length, shown.exec),
+            failures: exec.reduce((n, e) => n + e.count, 0),
+            loops: exec.filter((e) => e.loop).length,
+            activeLoops: exec.filter((e) => e.active).length,
+          },
+          stuckTerminating: { ...total(stuck.length, shown.stuck), stuck: stuck.filter((p) => !p.resolved).length },
+        },
+    findingsSource(nowMs = opts.clock()) {
+      return { correlator, timeline, snapshot: p.snapshot(nowMs), nowMs };
     },
     lastEntryAtMs: () => lastMs,
     stats: () => ({ entries, classifier: classifier.stats(), correlator: correlator.stats() }),

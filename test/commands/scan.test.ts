@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/commands/scan.js';
-import type { EventSnapshot, JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/core/types.js';
+import type { ScanJson } from '../../src/commands/scan.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { CLI, REPO } from '../helpers/daemon-process.js';
 import { journalctlBinary, journalRemote, makeJournal, toExport } from '../helpers/journal-fixture.js';
@@ -46,7 +47,7 @@ describe('scan on the sample journal', () => {
   it('reports the stuck GPU pod, the wrapper kill failures, the exec loop and the reload, exit 2', async () => {
     const { code, out } = await runMain([SAMPLE, '--output', 'json']);
     expect(code).toBe(2);
-    const j = JSON.parse(out) as EventSnapshot;
+    const j = JSON.parse(out) as ScanJson;
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['entries', 'killFailures', 'stopRpcFailures', 'execPermissionDenied', 'stuckTerminating', 'defaultRuntimeTimeline', 'findings']));
     expect(j.entries).toBe(93);
     expect(j.stuckTerminating).toHaveLength(1);
@@ -62,13 +63,13 @@ describe('scan on the sample journal', () => {
     expect(code).toBe(2);
     expect(out).toContain('ml-train/llama-ft-7d9c8b5f4-x2k9q (3f6c2a9e-8b1d-4c57-9e0a-5d2b7c41f8aa): first stop 2025-11-28T10:14:30.612Z, STILL STUCK');
     expect(out).toContain('10 x permission_denied via /usr/bin/nvidia-container-runtime');
-    expect(out).toContain('LOOP detected');
+    expect(out).toContain('loop detected (ended)');
     expect(out).toMatch(/2025-11-28T10:31:05\.020Z {2}crun +journal: reload/);
   });
 
   it('--at evaluates the node as it was then: at 10:14 only the exec loop is active (warning, exit 1)', async () => {
     const { code, out } = await runMain([SAMPLE, '--output', 'json', '--at', '2025-11-28T10:14:00Z']);
-    const j = JSON.parse(out) as EventSnapshot;
+    const j = JSON.parse(out) as ScanJson;
     expect(j.entries).toBe(35);
     expect(j.stuckTerminating).toEqual([]);
     expect(j.killFailures).toEqual([]);
@@ -80,7 +81,8 @@ describe('scan on the sample journal', () => {
     await expect(runMain([])).rejects.toThrow(/no input/);
     await expect(runMain([SAMPLE, '--output', 'yaml'])).rejects.toThrow(/--output must be text or json/);
     await expect(runMain([SAMPLE, '--at', 'yesterday'])).rejects.toThrow(/--at/);
-    await expect(runMain([SAMPLE, '--stuck-after', '-1'])).rejects.toThrow(/--stuck-after/);
+    await expect(runMain([SAMPLE, '--stuck-threshold', '-1'])).rejects.toThrow(/--stuck-threshold/);
+    await expect(runMain([SAMPLE, '--stuck-threshold', '20'])).rejects.toThrow(/invalid duration/);
     await expect(runMain([path.join(tmp, 'missing.jsonl')])).rejects.toThrow(/cannot read journal/);
     await expect(runMain([SAMPLE, '--root', path.join(tmp, 'nope')])).rejects.toThrow(/--root/);
   });
@@ -90,7 +92,7 @@ describe('scan on the bundled demo incident', () => {
   it('reports three pods stuck Terminating (not the sidecar), kill loops, exec loops, AppArmor, with the files as the source of the default', async () => {
     const { code, out } = await runMain([INCIDENT, '--root', NODE, '--output', 'json']);
     expect(code).toBe(2);
-    const j = JSON.parse(out) as EventSnapshot;
+    const j = JSON.parse(out) as ScanJson;
     expect(j.stuckTerminating.map((s) => `${s.namespace}/${s.pod}`).sort()).toEqual([
       'gpu-monitoring/dcgm-exporter-8xk2p',
       'ml-serve/triton-infer-6b8f9d7c5-qw4lz',
@@ -109,17 +111,17 @@ describe('scan on the bundled demo incident', () => {
     expect(j.findings.find((f) => f.id === 'nvidia-default-runtime')?.severity).toBe('critical');
   });
 
-  it('shows the incident within a minute of replay; stuck pods from grace + 2 min (or a shorter --stuck-after)', async () => {
+  it('shows the incident within a minute of replay; stuck pods from grace + 2 min (or a shorter --stuck-threshold)', async () => {
     const entries = await entriesOf(INCIDENT);
     const t0 = Math.floor(entries[0]!.realtimeUs / 1000);
-    const at = async (s: number, extra: string[] = []) => JSON.parse((await runMain([INCIDENT, '--output', 'json', '--at', new Date(t0 + s * 1000).toISOString(), ...extra])).out) as EventSnapshot;
+    const at = async (s: number, extra: string[] = []) => JSON.parse((await runMain([INCIDENT, '--output', 'json', '--at', new Date(t0 + s * 1000).toISOString(), ...extra])).out) as ScanJson;
     const early = await at(60);
     const ids = new Set(early.findings.map((f) => f.id));
     expect(ids.has('stop-failures-under-nvidia-default')).toBe(true);
     expect(ids.has('exec-permission-denied-loop')).toBe(true);
     expect(ids.has('apparmor-signal-denied')).toBe(true);
     expect(ids.has('pod-stuck-terminating')).toBe(false);
-    expect((await at(60, ['--stuck-after', '20'])).stuckTerminating.length).toBeGreaterThanOrEqual(1);
+    expect((await at(60, ['--stuck-threshold', '20s'])).stuckTerminating.length).toBeGreaterThanOrEqual(1);
     expect((await at(180)).stuckTerminating).toHaveLength(3);
   });
 });
@@ -134,7 +136,7 @@ describe('scan inputs', () => {
     child.stdin.end(data);
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
     expect(code).toBe(2);
-    const j = JSON.parse(out) as EventSnapshot;
+    const j = JSON.parse(out) as ScanJson;
     expect(j.entries).toBe(93);
     expect(j.stuckTerminating[0]?.pod).toBe('llama-ft-7d9c8b5f4-x2k9q');
     expect(j.execPermissionDenied[0]?.count).toBe(4);
@@ -149,8 +151,8 @@ describe('scan inputs', () => {
       // --at disables the prefilter; at the last entry it is the same evaluation
       const unfiltered = await runMain([file, '--output', 'json', '--at', new Date(Math.ceil(last / 1000)).toISOString()]);
       expect(filtered.code).toBe(unfiltered.code);
-      const a = JSON.parse(filtered.out) as EventSnapshot;
-      const b = JSON.parse(unfiltered.out) as EventSnapshot;
+      const a = JSON.parse(filtered.out) as ScanJson;
+      const b = JSON.parse(unfiltered.out) as ScanJson;
       expect(a.entries).toBe(b.entries);
       expect({ ...a, findings: a.findings.map((f) => f.id) }).toEqual({ ...b, findings: b.findings.map((f) => f.id) });
     }
@@ -162,13 +164,13 @@ describe('scan inputs', () => {
     await makeJournal(dir, await entriesOf(INCIDENT));
     const { code, out } = await runMain(['--journal-directory', dir, '--output', 'json']);
     expect(code).toBe(2);
-    const j = JSON.parse(out) as EventSnapshot;
+    const j = JSON.parse(out) as ScanJson;
     expect(j.entries).toBe((await entriesOf(INCIDENT)).length);
     expect(j.stuckTerminating).toHaveLength(3);
     expect(j.killFailures.reduce((n, k) => n + k.count, 0)).toBe(39);
     // --since is passed to journalctl
     const late = await runMain(['--journal-directory', dir, '--output', 'json', '--since', '2026-11-27 14:02:00 UTC']);
-    expect((JSON.parse(late.out) as EventSnapshot).entries).toBeLessThan(j.entries);
+    expect((JSON.parse(late.out) as ScanJson).entries).toBeLessThan(j.entries);
   });
 
   it('a journal directory that does not exist is a user error', async () => {

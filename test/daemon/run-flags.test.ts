@@ -11,7 +11,7 @@ describe('run flags', () => {
     expect(f.stateDir).toBe('/var/lib/crio-sentinel');
     expect(f.crioSocket).toBe('/var/run/crio/crio.sock');
     expect(f.nodeName).toBe('node-a');
-    expect(f.thresholds).toEqual({ stuckMs: 120_000, execLoopCount: 3, execLoopWindowMs: 60_000, execLoopQuietMs: 300_000 });
+    expect(f.thresholds).toEqual({ stuckAfterMs: 120_000, execLoopCount: 3, execLoopWindowMs: 60_000, execLoopQuietMs: 300_000 });
     expect(f.crioPollMs).toBe(15_000);
     expect(f.logLevel).toBe('info');
     expect(f.logFormat).toBe('logfmt');
@@ -49,7 +49,7 @@ describe('run flags', () => {
       noJournal: true,
       crioSocket: '/run/x.sock',
       crioPollMs: 2000,
-      thresholds: { stuckMs: 90_000, execLoopCount: 5, execLoopWindowMs: 90_000, execLoopQuietMs: 500 },
+      thresholds: { stuckAfterMs: 90_000, execLoopCount: 5, execLoopWindowMs: 90_000, execLoopQuietMs: 500 },
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -58,8 +58,8 @@ describe('run flags', () => {
   it('demo defaults: loopback listen address and a 20 s stuck threshold', () => {
     const f = parseRunFlags(['--demo'], {}, 'h');
     expect(f.listen.text).toBe('127.0.0.1:20260');
-    expect(f.thresholds.stuckMs).toBe(20_000);
-    expect(parseRunFlags(['--demo', '--stuck-threshold', '2m'], {}, 'h').thresholds.stuckMs).toBe(120_000);
+    expect(f.thresholds.stuckAfterMs).toBe(20_000);
+    expect(parseRunFlags(['--demo', '--stuck-threshold', '2m'], {}, 'h').thresholds.stuckAfterMs).toBe(120_000);
   });
 
   it('rejects bad values with a one-line UserError naming the flag', () => {

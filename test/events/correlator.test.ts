@@ -9,6 +9,7 @@ import type { Event } from '../../src/events/event.js';
 import { eventFindings } from '../../src/findings/detectors/events.js';
 import { stuckPods } from '../../src/events/stuck-pods.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
+import { finalizeDraft } from '../../src/findings/catalogue.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const S = 1000;
@@ -255,7 +256,8 @@ describe('event findings and counters', () => {
   it('handler-missing-for-pods from a kubelet error, active while recent', () => {
     const { cor, tl } = setup({ recentMs: 15 * MIN });
     cor.ingest(mk('handler-missing', T0, { source: 'kubelet', handler: 'nvidia', reason: 'handler_missing', line: 'failed to find runtime handler nvidia from runtime list map[crun:0x1 runc:0x2]' }));
-    const f = eventFindings(cor, tl, T0 + MIN).find((x) => x.id === 'handler-missing-for-pods');
+    const d = eventFindings(cor, tl, T0 + MIN).find((x) => x.id === 'handler-missing-for-pods');
+    const f = d ? finalizeDraft(d, new Set()) : undefined;
     expect(f).toMatchObject({ severity: 'critical', summary: expect.stringContaining('"nvidia"') });
     expect(f!.remediation).toContain('[crio.runtime.runtimes.nvidia]');
     expect(eventFindings(cor, tl, T0 + 16 * MIN).some((x) => x.id === 'handler-missing-for-pods')).toBe(false);

@@ -9,6 +9,7 @@ import type { Event } from '../../src/events/event.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { REAL_INCIDENT } from './sample.js';
+import { evaluateFindings } from '../../src/findings/engine.js';
 
 const CID = '56264251ca7a915c94dd819a3dce1807feebc6186d78d594403cade22056d1bb';
 let entries: JournalEntry[] = [];
@@ -45,12 +46,12 @@ describe('real incident: CRI-O 1.31.0, NVIDIA wrapper made the default, restart'
     expect(before.stuckTerminating).toEqual([
       expect.objectContaining({ namespace: 'default', pod: 'gpu-job', containerIds: [CID], resolved: false }),
     ]);
-    expect(before.findings.map((f) => f.id).sort()).toEqual(['pod-stuck-terminating', 'stop-failures-under-nvidia-default']);
+    expect(evaluateFindings({ events: p.findingsSource(exitAt - 1) }).map((f) => f.id).sort()).toEqual(['default-changed-under-running-pods', 'pod-stuck-terminating', 'stop-failures-under-nvidia-default']);
 
     for (const e of entries) if (Math.floor(e.realtimeUs / 1000) >= exitAt) p.ingest(e);
     const after = p.snapshot(p.lastEntryAtMs()!);
     expect(after.stuckTerminating).toEqual([expect.objectContaining({ namespace: 'default', pod: 'gpu-job', resolved: true })]);
-    expect(after.findings.some((f) => f.id === 'pod-stuck-terminating')).toBe(false);
+    expect(evaluateFindings({ events: p.findingsSource(p.lastEntryAtMs()!) }).some((f) => f.id === 'pod-stuck-terminating')).toBe(false);
     expect(after.killFailures).toEqual([
       { containerId: CID, count: 14, reason: 'permission_denied', runtimePath: '/usr/bin/nvidia-container-runtime', namespace: 'default', pod: 'gpu-job' },
     ]);
@@ -66,7 +67,7 @@ describe('real incident: CRI-O 1.31.0, NVIDIA wrapper made the default, restart'
       ['nvidia', 'journal: startup config dump'],
     ]);
     expect(s.crio).toMatchObject({ version: '1.31.0', configuredDefault: 'nvidia', runtimeLayerDefault: 'nvidia', handlers: ['crun', 'nvidia', 'runc'] });
-    const f = s.findings.find((x) => x.id === 'stop-failures-under-nvidia-default');
+    const f = evaluateFindings({ events: p.findingsSource(p.lastEntryAtMs()!) }).find((x) => x.id === 'stop-failures-under-nvidia-default');
     expect(f?.evidence.join('\n')).toMatch(/default runtime in force at [^:]+:\d\d:\d\d\.\d+Z: nvidia \(journal: startup config dump\)/);
   });
 });

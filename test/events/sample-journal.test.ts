@@ -9,6 +9,7 @@ import type { Event } from '../../src/events/event.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { SAMPLE_JOURNAL } from './sample.js';
+import { evaluateFindings } from '../../src/findings/engine.js';
 
 const TRAINER = '06ea17a8981d25b0315ff17bd1ebad3d95c15a3f8b764eaadb93612d9b61a54e';
 const SIDECAR = '177a7ea3611fe6b138557deaf44941614b66c0ece1766308044c8b65c8ba2123';
@@ -148,7 +149,7 @@ describe('sample journal: correlated', () => {
     expect(s.stuckTerminating).toHaveLength(1);
     expect(s.stuckTerminating[0]).toMatchObject({ namespace: 'ml-train', pod: 'llama-ft-7d9c8b5f4-x2k9q', podUID: UID, containerIds: [TRAINER], resolved: false, firstStopAt: '2025-11-28T10:14:30.612Z' });
     expect(s.stuckTerminating[0]!.stuckSeconds).toBe(995);
-    const stuck = s.findings.filter((f) => f.id === 'pod-stuck-terminating');
+    const stuck = evaluateFindings({ events: p.findingsSource(p.lastEntryAtMs()!) }).filter((f) => f.id === 'pod-stuck-terminating');
     expect(stuck).toHaveLength(1);
     expect(stuck[0]!.subject).toMatchObject({ namespace: 'ml-train', pod: 'llama-ft-7d9c8b5f4-x2k9q', podUID: UID });
   });
@@ -160,7 +161,7 @@ describe('sample journal: correlated', () => {
       { containerId: TRAINER, count: 10, reason: 'permission_denied', runtimePath: '/usr/bin/nvidia-container-runtime', namespace: 'ml-train', pod: 'llama-ft-7d9c8b5f4-x2k9q' },
     ]);
     expect(s.stopRpcFailures).toBe(3);
-    const f = s.findings.find((x) => x.id === 'stop-failures-under-nvidia-default');
+    const f = evaluateFindings({ events: p.findingsSource(p.lastEntryAtMs()!) }).find((x) => x.id === 'stop-failures-under-nvidia-default');
     expect(f?.severity).toBe('critical');
     expect(f?.evidence.join('\n')).toContain('runtime that ran: /usr/bin/nvidia-container-runtime --root /run/runc');
     expect(f?.evidence.join('\n')).toContain('default runtime in force at 2025-11-28T10:15:00.671Z: nvidia');
@@ -169,10 +170,10 @@ describe('sample journal: correlated', () => {
   it('reports the exec loop (3 retries in one period) and names the pod', () => {
     const p = run();
     const s = p.snapshot(p.lastEntryAtMs()!);
-    expect(s.execPermissionDenied).toEqual([{ containerId: TRAINER, count: 4, loop: true, namespace: 'ml-train', pod: 'llama-ft-7d9c8b5f4-x2k9q', container: 'trainer' }]);
+    expect(s.execPermissionDenied).toEqual([{ containerId: TRAINER, count: 4, loop: true, active: false, namespace: 'ml-train', pod: 'llama-ft-7d9c8b5f4-x2k9q', container: 'trainer' }]);
     // active while failures keep coming (at entry 56), cleared after the 5 min quiet period (at the end)
-    expect(p.findings(atEntry(56)).some((f) => f.id === 'exec-permission-denied-loop')).toBe(true);
-    expect(p.findings(p.lastEntryAtMs()!).some((f) => f.id === 'exec-permission-denied-loop')).toBe(false);
+    expect(evaluateFindings({ events: p.findingsSource(atEntry(56)) }).some((f) => f.id === 'exec-permission-denied-loop')).toBe(true);
+    expect(evaluateFindings({ events: p.findingsSource(p.lastEntryAtMs()!) }).some((f) => f.id === 'exec-permission-denied-loop')).toBe(false);
   });
 
   it('Probe errored is a verdict, not a fourth attempt: a threshold of 4 does not make a loop in the first period', () => {

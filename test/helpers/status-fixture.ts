@@ -122,6 +122,7 @@ export function demoEvents(stuck: EventSnapshot['stuckTerminating'] = DEMO_STUCK
         containerId: '8c7b6a5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b',
         count: 14,
         loop: true,
+        active: true,
         namespace: 'ml-team',
         pod: 'notebook-0',
         container: 'jupyter',
@@ -139,7 +140,11 @@ export function demoEvents(stuck: EventSnapshot['stuckTerminating'] = DEMO_STUCK
       runtimeLayerDefault: 'nvidia',
       handlers: ['crun', 'nvidia', 'runc'],
     },
-    findings: [],
+    totals: {
+      killFailures: { total: stuck.length, shown: stuck.length, truncated: false, failures: stuck.reduce((n, _p, i) => n + 12 + i, 0) },
+      execPermissionDenied: { total: 1, shown: 1, truncated: false, failures: 14, loops: 1, activeLoops: 1 },
+      stuckTerminating: { total: stuck.length, shown: stuck.length, truncated: false, stuck: stuck.filter((p) => !p.resolved).length },
+    },
   };
 }
 

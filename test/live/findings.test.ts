@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigReport, EventSnapshot, LiveCrio, NodeFacts } from '../../src/core/types.js';
+import type { ConfigReport, EventSnapshot, Finding, LiveCrio, NodeFacts } from '../../src/core/types.js';
 import { compareWithLive } from '../../src/live/compare.js';
-import { liveFindings } from '../../src/findings/detectors/live.js';
+import { evaluateFindings } from '../../src/findings/engine.js';
+import { createCorrelator } from '../../src/events/correlator.js';
+import { createDefaultTimeline } from '../../src/events/default-timeline.js';
+
+/** The daemon's evaluation without config findings: live + node + events (an empty correlator; the snapshot as given). */
+function liveFindings(r: ConfigReport, live: LiveCrio, ev: EventSnapshot | null, node: NodeFacts): Finding[] {
+  const timeline = createDefaultTimeline();
+  const events = ev ? { correlator: createCorrelator({ timeline }), timeline, snapshot: ev, nowMs: Date.parse('2026-11-28T22:10:00.000Z') } : null;
+  return evaluateFindings({ config: r, live, node, events });
+}
 
 const handler = (runtimePath: string, runtimeRoot: string, isNvidia = false) => ({
   runtimePath,
@@ -47,7 +56,11 @@ function events(over: Partial<EventSnapshot['crio']>, extra: Partial<EventSnapsh
     stuckTerminating: [],
     defaultRuntimeTimeline: [],
     crio: { version: '1.31.0', lastStartAt: null, configuredDefault: null, runtimeLayerDefault: null, handlers: null, ...over },
-    findings: [],
+    totals: {
+      killFailures: { total: 0, shown: 0, truncated: false, failures: 0 },
+      execPermissionDenied: { total: 0, shown: 0, truncated: false, failures: 0, loops: 0, activeLoops: 0 },
+      stuckTerminating: { total: 0, shown: 0, truncated: false, stuck: 0 },
+    },
     ...extra,
   };
 }
@@ -57,13 +70,13 @@ const ids = (fs: { id: string }[]): string[] => fs.map((f) => f.id).sort();
 
 describe('live findings', () => {
   it('no drift when the files match the running CRI-O', () => {
-    const f = liveFindings(report('crun', false), apiLive('crun', false), null, gpuNode, '1.31.0');
+    const f = liveFindings(report('crun', false), apiLive('crun', false), null, gpuNode);
     expect(f).toEqual([]);
     expect(compareWithLive(report('crun', false), apiLive('crun', false), null).drift).toBe(false);
   });
 
   it('pending-runtime-change when a drop-in makes nvidia the default but CRI-O still runs crun', () => {
-    const f = liveFindings(report('nvidia', true), apiLive('crun', false), null, gpuNode, '1.31.0');
+    const f = liveFindings(report('nvidia', true), apiLive('crun', false), null, gpuNode);
     expect(ids(f)).toEqual(['pending-runtime-change']);
     expect(f[0]?.severity).toBe('warning');
     expect(f[0]?.evidence.join('\n')).toMatch(/files resolve to "nvidia", CRI-O runs "crun"/);
@@ -73,12 +86,12 @@ describe('live findings', () => {
 
   it('stays pending after a SIGHUP: /config shows nvidia but the runtime layer (last start) keeps crun', () => {
     const ev = events({ lastStartAt: '2026-11-28T21:00:00.000Z', configuredDefault: 'nvidia', runtimeLayerDefault: 'crun', handlers: ['crun', 'runc'] });
-    const f = liveFindings(report('nvidia', true), apiLive('nvidia', true), ev, gpuNode, '1.31.0');
+    const f = liveFindings(report('nvidia', true), apiLive('nvidia', true), ev, gpuNode);
     expect(ids(f)).toEqual(['pending-runtime-change']);
     expect(f[0]?.evidence.join('\n')).toMatch(/GET \/config already shows default_runtime "nvidia"/);
     // after the restart with the new files, nothing is pending any more
     const after = events({ lastStartAt: '2026-11-28T22:00:00.000Z', configuredDefault: 'nvidia', runtimeLayerDefault: 'nvidia', handlers: ['crun', 'nvidia', 'runc'] });
-    expect(liveFindings(report('nvidia', true), apiLive('nvidia', true), after, gpuNode, '1.31.0')).toEqual([]);
+    expect(liveFindings(report('nvidia', true), apiLive('nvidia', true), after, gpuNode)).toEqual([]);
   });
 
   it('compares configured handler fields, not only names', () => {
@@ -102,24 +115,24 @@ describe('live findings', () => {
         ],
       },
     );
-    const f = liveFindings(report('nvidia', true), apiLive('nvidia', true), ev, gpuNode, '1.31.0');
+    const f = liveFindings(report('nvidia', true), apiLive('nvidia', true), ev, gpuNode);
     expect(ids(f)).toEqual(['default-changed-under-running-pods']);
     expect(f[0]?.severity).toBe('critical');
     expect(f[0]?.summary).toMatch(/from "runc" to "nvidia"/);
     expect(f[0]?.evidence.join('\n')).toMatch(/default\/gpu-job stuck Terminating for 300 s/);
     // the same change without symptoms is not raised
     const calm = { ...ev, stuckTerminating: [] };
-    expect(liveFindings(report('nvidia', true), apiLive('nvidia', true), calm, gpuNode, '1.31.0')).toEqual([]);
+    expect(liveFindings(report('nvidia', true), apiLive('nvidia', true), calm, gpuNode)).toEqual([]);
   });
 
   it('crio-live-config-unavailable when the socket is not readable; nvidia-default-without-gpu on a GPU-less node', () => {
     const live: LiveCrio = { source: 'none', defaultRuntime: null, runtimes: null, info: null, process: null, lastError: 'GET /config: ENOENT' };
     const noGpu: NodeFacts = { ...gpuNode, nvidiaGpus: 0, gpuModels: [] };
-    const f = liveFindings(report('nvidia', true), live, null, noGpu, null);
+    const f = liveFindings(report('nvidia', true), live, null, noGpu);
     expect(ids(f)).toEqual(['crio-live-config-unavailable', 'nvidia-default-without-gpu']);
     expect(f.find((x) => x.id === 'crio-live-config-unavailable')?.evidence[0]).toMatch(/ENOENT/);
     // unknown GPU count (facts degraded) raises nothing
-    expect(ids(liveFindings(report('nvidia', true), live, null, { ...noGpu, nvidiaGpus: null }, null))).toEqual(['crio-live-config-unavailable']);
+    expect(ids(liveFindings(report('nvidia', true), live, null, { ...noGpu, nvidiaGpus: null }))).toEqual(['crio-live-config-unavailable']);
   });
 });
 

@@ -1,26 +1,30 @@
 /**
- * Static findings from the files (runtime-failure-mechanisms.md §8, origin "config").
- * Pure over the resolution plus the injected FileView (nvidia config.toml, AppArmor profiles).
+ * The config detector: what the files say (catalogue source "config"). Pure over the resolution
+ * plus the injected FileView (nvidia config.toml, AppArmor profiles). Returns drafts; severity and
+ * remediation come from the catalogue (src/findings/catalogue.ts).
  */
 import * as TOML from '@iarna/toml';
-import type { FileView, Finding, Severity } from '../../core/types.js';
+import type { FileView, Provenance } from '../../core/types.js';
 import { describeSource } from '../../config/describe.js';
 import type { Resolution } from '../../config/resolution.js';
 import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, type WrapperConfig } from '../../config/nvidia.js';
 import { isTable } from '../../config/schema.js';
 import { scanKeyLines, lineOf } from '../../config/toml-lines.js';
 import { APPARMOR_DIR } from '../../config/watch-paths.js';
+import type { FindingDraft } from '../types.js';
 const CONFINED_RUNC = '/usr/sbin/runc';
 const MAX_PROFILES = 500;
 
-function finding(id: string, severity: Severity, summary: string, evidence: string[], remediation: string, file?: string): Finding {
-  const f: Finding = { id, severity, summary, evidence, remediation };
-  if (file) f.subject = { file };
-  return f;
+function draft(id: string, summary: string, evidence: string[], params: Record<string, string | undefined>, file?: string): FindingDraft {
+  const d: FindingDraft = { id, summary, evidence, params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string> };
+  if (file) d.subject = { file };
+  return d;
 }
 
+const fileOf = (src: Provenance): string | undefined => ('file' in src ? src.file : undefined);
+
 export interface ConfigFindings {
-  findings: Finding[];
+  drafts: FindingDraft[];
   lowLevelRuntime: { wrapper: string; binary: string | null } | null;
   wrapperConfig: WrapperConfig | null;
 }
@@ -81,8 +85,8 @@ function nvidiaInText(text: string): { tables: { name: string; line: number | nu
   return { tables, defaultLine: dr };
 }
 
-export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
-  const out: Finding[] = [];
+export function detectConfig(r: Resolution, view: FileView): ConfigFindings {
+  const out: FindingDraft[] = [];
   const dir = r.configDir || '/etc/crio/crio.conf.d';
 
   // ---- fatal load errors
@@ -93,46 +97,37 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
     const evidence = [`${where}: ${fe.detail}`, `CRI-O fails with: ${fe.message}`];
     if (notApplied.length) evidence.push(`not applied after it: ${notApplied.join(', ')}`);
     let summary: string;
-    let remediation: string;
     switch (fe.kind) {
       case 'not-regular':
         summary = `${fe.path} in the CRI-O config is not a regular file: CRI-O will not start`;
-        remediation = `Remove ${fe.path}. CRI-O reads every non-directory entry of ${dir}/ as a TOML file; a FIFO makes it block forever at startup, a socket or device makes it fail.`;
         break;
       case 'oversize':
         summary = `${fe.path} is too large to be a CRI-O config file`;
-        remediation = `Move ${fe.path} out of ${dir}/. CRI-O parses every non-directory entry there, whatever its name, and one bad file blocks startup and reload.`;
         break;
       case 'unreadable':
         summary = `${fe.path} cannot be read`;
-        remediation = `Check ${fe.path} (owner, mode, name). crio-sentinel could not read it, so the effective configuration is unknown; if it is not meant to be a CRI-O config, move it out of ${dir}/.`;
         break;
       case 'missing-main':
         summary = `The main config file ${fe.path} set by --config/CONTAINER_CONFIG does not exist: CRI-O will not start`;
-        remediation = `Create ${fe.path} or fix the --config flag / CONTAINER_CONFIG variable in the CRI-O unit or its environment file.`;
         break;
       case 'flag':
         summary = `A CRI-O flag or environment variable is malformed: CRI-O will not start`;
-        remediation = `Fix the value (format name:path:root:type[:privileged_without_host_devices[:runtime_config_path[:container_min_memory]]]), or move the runtime into a drop-in table.`;
+        break;
+      case 'walk':
+        summary = `${fe.path} cannot be walked in ${dir}/: CRI-O will not start`;
         break;
       default:
         summary = `${fe.path} does not parse${fe.line !== null ? ` (line ${fe.line})` : ''}: CRI-O will not start or reload`;
-        remediation = `Fix or remove ${fe.path}${fe.line !== null ? ` (line ${fe.line})` : ''}. CRI-O parses every non-directory entry in ${dir}/, whatever its name, and one bad file blocks startup and reload; later files are not applied.`;
     }
-    out.push(finding('config-parse-error', 'critical', summary, evidence, remediation, fe.path ?? undefined));
+    // a crio-sentinel bound (entries, bytes, devices): no answer rather than a wrong one
+    if (fe.kind === 'limit') out.push(draft('config-not-evaluated', `crio-sentinel did not evaluate the CRI-O configuration: ${fe.detail}`, [`${where}: ${fe.detail}`], { detail: fe.detail, file: fe.path ?? undefined, dir }, fe.path ?? undefined));
+    else out.push(draft('config-parse-error', summary, evidence, { kind: fe.kind, file: fe.path ?? undefined, line: fe.line !== null ? String(fe.line) : undefined, dir }, fe.path ?? undefined));
   }
 
   // ---- stray drop-in entries
   for (const s of r.strays) {
     out.push(
-      finding(
-        'stray-dropin-file',
-        'warning',
-        `${s.path} looks unintended but CRI-O applies it as a drop-in`,
-        [`${s.path}: ${s.reason}`],
-        `Move ${s.path} out of ${dir}/. CRI-O applies it like any other drop-in, in byte-wise name order, whatever its name.`,
-        s.path,
-      ),
+      draft('stray-dropin-file', `${s.path} looks unintended but CRI-O applies it as a drop-in`, [`${s.path}: ${s.reason}`], { file: s.path, dir }, s.path),
     );
   }
 
@@ -144,13 +139,12 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
     const elsewhere = r.ignored.filter((i) => i.text && nvidiaInText(i.text).tables.some((t) => t.name === x));
     for (const e of elsewhere) evidence.push(`[crio.runtime.runtimes.${x}] exists only in ${e.path}, which CRI-O never reads (${e.reason})`);
     out.push(
-      finding(
+      draft(
         'default-runtime-undefined',
-        'critical',
         `default_runtime names "${x}" but no [crio.runtime.runtimes.${x}] table exists: CRI-O will not start`,
         evidence,
-        `Add [crio.runtime.runtimes.${x}] or correct default_runtime (${describeSource(r, r.configured.source)}). CRI-O refuses to start with this config, and a reload is rejected.`,
-        'file' in r.configured.source ? r.configured.source.file : undefined,
+        { handler: x, where: describeSource(r, r.configured.source) },
+        fileOf(r.configured.source),
       ),
     );
   }
@@ -164,23 +158,21 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
     const what = rp ? `runtime_path ${rp}` : `"${v.name}" on CRI-O's PATH (${r.path.join(':')})`;
     if (isDefault) {
       out.push(
-        finding(
+        draft(
           'default-runtime-binary-missing',
-          'critical',
           `The default runtime "${v.name}" is invalid (${what}): CRI-O will not start`,
           evidence,
-          `Install the runtime binary or fix runtime_path of [crio.runtime.runtimes.${v.name}] (${describeSource(r, v.source)}). CRI-O will not start.`,
-          'file' in v.source ? v.source.file : undefined,
+          { handler: v.name, where: describeSource(r, v.source) },
+          fileOf(v.source),
         ),
       );
     } else {
-      const dropped = finding(
+      const dropped = draft(
         'runtime-binary-missing',
-        'warning',
         `Runtime handler "${v.name}" is invalid (${what}): CRI-O drops it`,
         evidence,
-        `Install the binary or remove the table [crio.runtime.runtimes.${v.name}] (${describeSource(r, v.source)}). Until then, pods with RuntimeClass handler "${v.name}" fail with "failed to find runtime handler ${v.name}".`,
-        'file' in v.source ? v.source.file : undefined,
+        { handler: v.name, where: describeSource(r, v.source) },
+        fileOf(v.source),
       );
       dropped.subject = { ...dropped.subject, handler: v.name };
       out.push(dropped);
@@ -192,13 +184,12 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
   const nvidiaIsDefault = def !== undefined && def.view.isNvidia;
   if (def && nvidiaIsDefault && r.defaultRuntime) {
     out.push(
-      finding(
+      draft(
         'nvidia-default-runtime',
-        'warning',
         `The NVIDIA wrapper "${def.name}" is CRI-O's default runtime: every pod without a RuntimeClass is run, stopped and exec'd through it`,
         [`default_runtime = "${def.name}" from ${describeSource(r, r.defaultRuntime.source)}`, `[crio.runtime.runtimes.${def.name}] runtime_path ${def.view.runtimePath || '(PATH lookup)'} from ${describeSource(r, def.source)}`],
-        `Do not make ${def.name} CRI-O's default runtime. Remove default_runtime from ${'file' in r.defaultRuntime.source ? r.defaultRuntime.source.file : describeSource(r, r.defaultRuntime.source)} and keep its [crio.runtime.runtimes.${def.name}] table. Create a RuntimeClass with handler: ${def.name} and set runtimeClassName: ${def.name} on GPU pods, or use CDI through the GPU Operator. Drain the node before restarting CRI-O (\`crio-sentinel fix\` prints the change).`,
-        'file' in r.defaultRuntime.source ? r.defaultRuntime.source.file : undefined,
+        { handler: def.name, file: fileOf(r.defaultRuntime.source) ?? describeSource(r, r.defaultRuntime.source) },
+        fileOf(r.defaultRuntime.source),
       ),
     );
   }
@@ -206,12 +197,11 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
   // ---- runc deleted (1.24.x / 1.25.0)
   if (r.runcDeletions.length > 0 && !r.handlers.has('runc')) {
     out.push(
-      finding(
+      draft(
         'runc-handler-deleted',
-        'warning',
         `CRI-O ${r.crioVersion ?? ''} deletes the runc handler because a file sets another default_runtime`.replace('  ', ' '),
         r.runcDeletions.map((d) => `file ${d.file}${d.line !== null ? ` line ${d.line}` : ''} sets default_runtime ≠ "runc": runc deleted after this file`),
-        `CRI-O ≤ 1.25.0 drops the runc handler when another default is set; pods with RuntimeClass handler runc fail with "failed to find runtime handler runc". Upgrade CRI-O to ≥ 1.26, or re-declare [crio.runtime.runtimes.runc] in a later drop-in that does not set default_runtime.`,
+        {},
         r.runcDeletions[0]?.file,
       ),
     );
@@ -228,14 +218,11 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
     const wrongDir = ig.path.startsWith('/etc/crio/conf.d/');
     const target = `${r.configDir || '/etc/crio/crio.conf.d'}/${ig.path.slice(ig.path.lastIndexOf('/') + 1)}`;
     out.push(
-      finding(
+      draft(
         'nvidia-dropin-ignored',
-        'warning',
         `NVIDIA runtime config ${ig.path} is in a place CRI-O never reads`,
         evidence,
-        wrongDir
-          ? `CRI-O never reads ${ig.path} (nvidia-ctk 1.18.0–1.19.0 writes there). Re-run nvidia-ctk runtime configure with toolkit ≥ 1.19.1 or with --drop-in-config=/etc/crio/crio.conf.d/99-nvidia.toml, or move the file to ${target}${nv.defaultLine ? ` after removing its default_runtime line (it would make ${nv.defaultLine.value} the default for every pod)` : ''}. Pods with RuntimeClass nvidia fail with "failed to find runtime handler nvidia" until then.`
-          : `CRI-O never reads ${ig.path} (${ig.reason}). Move the NVIDIA table into a file CRI-O reads (${target})${nv.defaultLine ? ', without its default_runtime line' : ''}, or remove the file.`,
+        { file: ig.path, wrongDir: String(wrongDir), target, reason: ig.reason, defaultValue: nv.defaultLine?.value },
         ig.path,
       ),
     );
@@ -279,12 +266,11 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
       if (problems.length > 0) {
         const creatorBin = creatorPath && creatorFam ? creatorPath : prevName;
         out.push(
-          finding(
+          draft(
             'low-level-runtime-mismatch',
-            'critical',
             `The NVIDIA wrapper "${def.name}" drives ${binary ?? 'no runtime at all'}, not the ${creatorFam ?? prevName} that created the running containers`,
             [...problems, cfgEvidence, resolvedEvidence, `default_runtime = "${def.name}" from ${describeSource(r, r.defaultRuntime!.source)}`],
-            `Make the NVIDIA wrapper use the runtime that created the containers: put ${creatorBin} first in [nvidia-container-runtime] runtimes of ${NVIDIA_RUNTIME_CONFIG} and keep runtime_root unchanged (${prev?.view.runtimeRoot ?? r.rules.defaultRuntimeRoot}); better, do not make ${def.name} the default (see nvidia-default-runtime). Drain the node before switching runtimes.`,
+            { creator: creatorBin, root: prev?.view.runtimeRoot ?? r.rules.defaultRuntimeRoot, handler: def.name },
             NVIDIA_RUNTIME_CONFIG,
           ),
         );
@@ -296,9 +282,8 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
       if (profile) {
         const old = r.rules.version !== null && !r.rules.apparmorAcceptsRuncSignals;
         out.push(
-          finding(
+          draft(
             'apparmor-confined-runc',
-            old ? 'critical' : 'warning',
             `The NVIDIA wrapper forwards to AppArmor-confined /usr/sbin/runc${old ? `: CRI-O ${r.crioVersion}'s crio-default profile denies its signals, so stops hang` : ''}`,
             [
               `AppArmor profile for /usr/sbin/runc: file ${profile.file}${profile.line !== null ? ` line ${profile.line}` : ''}`,
@@ -306,7 +291,7 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
               resolvedEvidence,
               `CRI-O version: ${r.crioVersion ?? 'unknown (assumed ≥ 1.31)'}`,
             ],
-            `Containers driven by /usr/sbin/runc cannot be signalled under CRI-O < 1.31's crio-default profile (kill fails with "unable to signal init: permission denied"). Upgrade CRI-O to ≥ 1.31, or route the NVIDIA wrapper to CRI-O's own runtime binary (put it first in runtimes of ${NVIDIA_RUNTIME_CONFIG}), or keep default_runtime unchanged.`,
+            { signalsDenied: String(old) },
             profile.file,
           ),
         );
@@ -317,13 +302,12 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
       const configured = typeof h.fields.runtime_root === 'string' ? h.fields.runtime_root : '';
       if (configured !== '') continue;
       out.push(
-        finding(
+        draft(
           'nvidia-handler-without-runtime-root',
-          'info',
           `NVIDIA handler "${h.name}" has no runtime_root: it uses CRI-O's default ${h.view.runtimeRoot}`,
           [`[crio.runtime.runtimes.${h.name}] from ${describeSource(r, h.source)} sets no runtime_root`, `effective runtime_root ${h.view.runtimeRoot} (CRI-O ${r.rules.builtinDefault === 'crun' ? '≥ 1.31' : '≤ 1.30'} default)`, resolvedEvidence],
-          `The ${h.name} handler uses CRI-O's default root (/run/crun on ≥ 1.31, /run/runc on ≤ 1.30). Set runtime_root in [crio.runtime.runtimes.${h.name}] to match the runtime the wrapper actually uses${binary ? ` (${binary}: /run/${runtimeFamily(binary) ?? 'runc'})` : ''}.`,
-          'file' in h.source ? h.source.file : undefined,
+          { handler: h.name, binary: binary ?? undefined, family: runtimeFamily(binary) ?? undefined },
+          fileOf(h.source),
         ),
       );
     }
@@ -333,26 +317,24 @@ export function computeFindings(r: Resolution, view: FileView): ConfigFindings {
   // CRI-O < 1.26 does not reload runtimes on SIGHUP at all, so nothing is lost there
   if (r.cliDefault && !r.fatal && r.rules.reloadsRuntimes && r.cliDefault.value !== r.filesDefault.name) {
     out.push(
-      finding(
+      draft(
         'cli-override-lost-on-reload',
-        'info',
         `${r.cliDefault.flag} sets the default runtime to "${r.cliDefault.value}" but the files say "${r.filesDefault.name}"`,
         [`${r.cliDefault.flag}=${r.cliDefault.value}`, `files: default_runtime "${r.filesDefault.name}" from ${describeSource(r, r.filesDefault.source)}`],
-        `A SIGHUP (systemctl reload crio) re-reads only the files: the next reload will switch the default to "${r.filesDefault.name}". Put default_runtime = "${r.cliDefault.value}" in a drop-in instead.`,
+        { what: 'default', filesDefault: r.filesDefault.name, value: r.cliDefault.value },
       ),
     );
   }
   if (r.cliRuntimes && !r.fatal && r.rules.reloadsRuntimes) {
     out.push(
-      finding(
+      draft(
         'cli-override-lost-on-reload',
-        'info',
         `${r.cliRuntimes.flag} defines runtime handlers ${r.cliRuntimes.names.join(', ')} that a reload drops`,
         [`${r.cliRuntimes.flag}: ${r.cliRuntimes.names.join(', ')}`],
-        `A SIGHUP re-reads only the files and rebuilds the runtime map from them: handlers set by ${r.cliRuntimes.flag} disappear on the next reload. Define them as [crio.runtime.runtimes.<name>] tables in a drop-in instead.`,
+        { what: 'runtimes', flag: r.cliRuntimes.flag },
       ),
     );
   }
 
-  return { findings: out, lowLevelRuntime, wrapperConfig };
+  return { drafts: out, lowLevelRuntime, wrapperConfig };
 }

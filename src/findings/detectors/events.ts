@@ -1,10 +1,11 @@
 /**
- * Event findings (runtime-failure-mechanisms.md §8), derived from correlator state at `now`;
- * never stored. Ids: stop-failures-under-nvidia-default, exec-permission-denied-loop,
- * pod-stuck-terminating, handler-missing-for-pods, apparmor-signal-denied, reload-failed.
+ * The events detector (catalogue source "events"): findings derived from the journal's correlator
+ * state and default-runtime timeline at `now`; never stored. Ids: stop-failures-under-nvidia-default,
+ * exec-permission-denied-loop, pod-stuck-terminating, handler-missing-for-pods, apparmor-signal-denied,
+ * reload-failed, default-changed-under-running-pods.
  */
-import type { Finding } from '../../core/types.js';
-import { catalogueEntry } from '../catalogue.js';
+import type { EventSnapshot, Finding } from '../../core/types.js';
+import type { FindingDraft } from '../types.js';
 import type { ContainerState, Correlator, Evidence } from '../../events/correlator.js';
 import { runtimeLabel } from '../../events/correlator.js';
 import type { DefaultTimeline, DefaultValue } from '../../events/default-timeline.js';
@@ -29,11 +30,10 @@ function lines(ev: Evidence[]): string[] {
   return ev.map((e) => e.text);
 }
 
-function finding(id: string, summary: string, evidence: string[], remediation: string, subject?: Finding['subject']): Finding {
-  const e = catalogueEntry(id);
-  const f: Finding = { id, severity: e.severity, summary, evidence, remediation };
-  if (subject) f.subject = subject;
-  return f;
+function draft(id: string, summary: string, evidence: string[], params: Record<string, string>, subject?: Finding['subject']): FindingDraft {
+  const d: FindingDraft = { id, summary, evidence, params };
+  if (subject) d.subject = subject;
+  return d;
 }
 
 function defaultLine(tl: DefaultTimeline, v: DefaultValue | null | undefined, what: string): string {
@@ -46,9 +46,9 @@ function isNvidiaFailure(tl: DefaultTimeline, c: ContainerState): boolean {
   return !!d && tl.isNvidia(d.name);
 }
 
-export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: number): Finding[] {
+export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: number): FindingDraft[] {
   const th = cor.thresholds;
-  const out: Finding[] = [];
+  const out: FindingDraft[] = [];
 
   // ---------------------------------------------------------------- stop failures under the nvidia default
   const failing: ContainerState[] = [];
@@ -74,13 +74,11 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
     }
     if (failing.length > 5) ev.push(`… and ${failing.length - 5} more container(s)`);
     out.push(
-      finding(
+      draft(
         'stop-failures-under-nvidia-default',
         `${failing.length} container(s) cannot be stopped through the NVIDIA runtime (${failing.reduce((n, c) => n + c.killFailures, 0)} kill failures)`,
         ev,
-        'Stops are failing through the NVIDIA runtime. Immediate relief: remove `default_runtime = "nvidia"` from the drop-in and restart CRI-O ' +
-          '(the report confirms this restores normal stops). Then create a RuntimeClass with `handler: nvidia` for GPU pods. See the correlated mechanism finding ' +
-          '(apparmor-confined-runc, low-level-runtime-mismatch, apparmor-signal-denied).',
+        {},
       ),
     );
   }
@@ -96,7 +94,7 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
     if (c.podUID) subject.podUID = c.podUID;
     const target = c.namespace && c.pod ? `${c.namespace}/${c.pod}${c.name ? `/${c.name}` : ''}` : `container ${short(c.id)}`;
     out.push(
-      finding(
+      draft(
         'exec-permission-denied-loop',
         `Exec into ${target} fails with permission denied on every probe (${c.execTotal} failures since ${iso(c.execLoopFirstAtMs ?? c.execLastAtMs!)})`,
         [
@@ -104,8 +102,7 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
           defaultLine(tl, c.execDefault, `when the loop started`),
           ...lines(c.execEvidence).slice(0, 3),
         ],
-        `Exec into ${target} fails with permission denied on every probe. Check whether the pod now runs under a different runtime ` +
-          '(default runtime switch, AppArmor denials); otherwise check the binary\'s mode and noexec mounts.',
+        { target },
         subject,
       ),
     );
@@ -133,12 +130,11 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
     if (s.pod) subject.pod = s.pod;
     if (s.podUID) subject.podUID = s.podUID;
     out.push(
-      finding(
+      draft(
         'pod-stuck-terminating',
         `${name} stuck Terminating for ${mins} min`,
         ev,
-        `${name} cannot be stopped. Fix the correlated cause (runtime routing, AppArmor, missing handler); kubelet's retries then complete the deletion. ` +
-          'A force delete removes only the API object and leaves the container running on the node.',
+        { target: name },
         subject,
       ),
     );
@@ -148,11 +144,11 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
   for (const [handler, h] of cor.handlerMissing()) {
     if (nowMs - h.lastAtMs > th.recentMs) continue;
     out.push(
-      finding(
+      draft(
         'handler-missing-for-pods',
         `Pods use runtime handler "${handler}", which CRI-O does not have (${h.count} error(s))`,
         [`last seen ${iso(h.lastAtMs)}`, ...lines(h.evidence).slice(-3)],
-        `Restore [crio.runtime.runtimes.${handler}] and its binary, restart CRI-O, and let the pods terminate. Remove a handler only when no pod uses it.`,
+        { handler },
       ),
     );
   }
@@ -161,12 +157,11 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
   const aa = cor.apparmor();
   if (aa.signalDenials > 0 && aa.lastSignalAtMs !== undefined && nowMs - aa.lastSignalAtMs <= th.recentMs) {
     out.push(
-      finding(
+      draft(
         'apparmor-signal-denied',
         `AppArmor denied ${aa.signalDenials} signal(s) from ${aa.peers.join(', ')} to containers`,
         [`last at ${iso(aa.lastSignalAtMs)}`, ...lines(aa.evidence).slice(-3)],
-        `AppArmor blocks signals from ${aa.peers.join('/')} to containers. Upgrade CRI-O to >= 1.31 (its crio-default profile accepts runc signals), ` +
-          'or stop routing CRI-O through the confined binary (e.g. do not make the NVIDIA wrapper the default runtime).',
+        { peers: aa.peers.join('/') },
       ),
     );
   }
@@ -175,13 +170,100 @@ export function eventFindings(cor: Correlator, tl: DefaultTimeline, nowMs: numbe
   const rf = cor.reloadFailure();
   if (rf) {
     out.push(
-      finding(
-        'reload-failed',
-        `The last CRI-O reload was rejected at ${iso(rf.atMs)}`,
-        [`${iso(rf.atMs)} crio: ${rf.line.slice(0, 600)}`],
-        'The last SIGHUP was rejected and the running config is unchanged (runtime settings may be partly updated). Fix the files and reload again, or restart after draining.',
-      ),
+      draft('reload-failed', `The last CRI-O reload was rejected at ${iso(rf.atMs)}`, [`${iso(rf.atMs)} crio: ${rf.line.slice(0, 600)}`], {}),
     );
   }
+  return out;
+}
+
+/** The runtime-layer default changed at a CRI-O start while pods created under the old one still fail. */
+function defaultChanged(events: EventSnapshot): FindingDraft | null {
+  const current = events.crio.runtimeLayerDefault ?? events.defaultRuntimeTimeline[events.defaultRuntimeTimeline.length - 1]?.defaultRuntime ?? null;
+  if (!current) return null;
+  const startMs = events.crio.lastStartAt ? Date.parse(events.crio.lastStartAt) : null;
+  let old: { at: string; defaultRuntime: string } | null = null;
+  for (const e of events.defaultRuntimeTimeline) {
+    if (e.defaultRuntime === current) continue;
+    if (startMs !== null && Number.isFinite(startMs) && Date.parse(e.at) >= startMs) continue;
+    old = e;
+  }
+  if (!old) return null;
+  const stuck = events.stuckTerminating.filter((p) => !p.resolved);
+  const loops = events.execPermissionDenied.filter((e) => e.loop);
+  const kills = events.killFailures;
+  if (stuck.length === 0 && loops.length === 0 && kills.length === 0) return null;
+  const evidence: string[] = [`default runtime was "${old.defaultRuntime}" (${old.at}), CRI-O ${events.crio.lastStartAt ? `started ${events.crio.lastStartAt} ` : ''}with "${current}"`];
+  const pod = (ns: string | null | undefined, p: string | null | undefined): string => `${ns ?? '?'}/${p ?? '?'}`;
+  for (const p of stuck.slice(0, 5)) evidence.push(`pod ${pod(p.namespace, p.pod)} stuck Terminating for ${Math.round(p.stuckSeconds)} s`);
+  for (const k of kills.slice(0, 5)) evidence.push(`container ${k.containerId.slice(0, 13)} kill failed ${k.count}x (${k.reason})${k.runtimePath ? ` via ${k.runtimePath}` : ''}`);
+  for (const l of loops.slice(0, 5)) evidence.push(`container ${l.containerId.slice(0, 13)} exec permission denied ${l.count}x`);
+  return draft(
+    'default-changed-under-running-pods',
+    `Default runtime changed from "${old.defaultRuntime}" to "${current}" while pods created under it are still running and failing`,
+    evidence,
+    { old: old.defaultRuntime, current },
+  );
+}
+
+/**
+ * containers-state-lost-at-start (CRI-O 1.32.13 lab, docs/crio-lab.md): at its latest start CRI-O could
+ * not read the state of containers through the runtime it drives them with now (A12 `Failed to update
+ * container state for <id>`, A13 `Error updating the container status "<id>"`). With A12 CRI-O lists
+ * them EXITED (exit code 255) while their processes may still run under the runtime that created them.
+ */
+function stateLostAtStart(cor: Correlator, tl: DefaultTimeline, events: EventSnapshot, nowMs: number): FindingDraft | null {
+  const startMs = events.crio.lastStartAt ? Date.parse(events.crio.lastStartAt) : -Infinity;
+  const lost: ContainerState[] = [];
+  for (const c of cor.containers()) {
+    if (c.stateLostAtMs === undefined || c.stateLostAtMs < startMs || c.stateLostAtMs > nowMs) continue;
+    if (c.exitedAtMs !== undefined && c.exitedAtMs >= c.stateLostAtMs) continue; // removed or exit confirmed since
+    lost.push(c);
+  }
+  if (lost.length === 0) return null;
+  lost.sort((a, b) => a.stateLostAtMs! - b.stateLostAtMs!);
+  const pods = [...new Set(lost.map((c) => (c.namespace && c.pod ? `${c.namespace}/${c.pod}` : `container ${short(c.id)}`)))];
+  const first = lost[0]!;
+  const evidence = [defaultLine(tl, first.defaultAtStateLost, `at ${iso(first.stateLostAtMs!)}`)];
+  for (const c of lost.slice(0, MAX_SUBJECTS)) {
+    evidence.push(`${containerLabel(c)}: state not readable at ${iso(c.stateLostAtMs!)} (${c.stateLostReason ?? 'other'})${c.killFailures ? `, ${c.killFailures} kill failure(s) since` : ''}`);
+  }
+  if (lost.length > MAX_SUBJECTS) evidence.push(`… and ${lost.length - MAX_SUBJECTS} more (showing ${MAX_SUBJECTS} of ${lost.length})`);
+  evidence.push(...lines(first.evidence).slice(0, 2));
+  const handlerGone = lost.every((c) => c.stateLostReason === 'handler_missing');
+  const d = draft(
+    'containers-state-lost-at-start',
+    handlerGone
+      ? `${lost.length} container(s) in ${pods.length} pod(s) use a runtime handler CRI-O no longer has: CRI-O cannot stop, exec or kill them`
+      : `${lost.length} container(s) in ${pods.length} pod(s) could not be read through the runtime CRI-O drives them with since its start: CRI-O lists them exited while they may still run`,
+    evidence,
+    { count: String(lost.length), pods: pods.slice(0, MAX_SUBJECTS).join(', '), current: tl.inForce()?.name ?? 'unknown', handlerGone: String(handlerGone) },
+  );
+  if (lost.length === 1) {
+    const subject: NonNullable<FindingDraft['subject']> = { containerId: first.id };
+    if (first.namespace) subject.namespace = first.namespace;
+    if (first.pod) subject.pod = first.pod;
+    if (first.podUID) subject.podUID = first.podUID;
+    d.subject = subject;
+  }
+  return d;
+}
+
+/** What the event detector reads: the correlator state and the snapshot derived from it, at one time. */
+export interface EventsSource {
+  correlator: Correlator;
+  timeline: DefaultTimeline;
+  snapshot: EventSnapshot;
+  nowMs: number;
+}
+
+/** The events detector (catalogue source "events"): the same for `scan` and the daemon. */
+export function detectEvents(s: { events?: EventsSource | null }): FindingDraft[] {
+  const ev = s.events;
+  if (!ev) return [];
+  const out = eventFindings(ev.correlator, ev.timeline, ev.nowMs);
+  const dc = defaultChanged(ev.snapshot);
+  if (dc) out.push(dc);
+  const sl = stateLostAtStart(ev.correlator, ev.timeline, ev.snapshot, ev.nowMs);
+  if (sl) out.push(sl);
   return out;
 }
