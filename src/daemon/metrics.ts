@@ -421,7 +421,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       const ev = status().events;
-      this.set(ev ? ev.execPermissionDenied.filter((e) => e.loop).length : 0);
+      this.set(ev ? ev.totals.execPermissionDenied.loops : 0);
     },
   });
 
@@ -440,7 +440,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       const ev = status().events;
-      this.set(ev ? ev.stuckTerminating.filter((p) => !p.resolved).length : 0);
+      // the totals count every stuck pod, also those beyond the snapshot's bounded list
+      this.set(ev ? ev.totals.stuckTerminating.stuck : 0);
     },
   });
 

@@ -130,7 +130,7 @@ function worst(findings: Finding[]): Severity | null {
 }
 
 function more(total: number, shown: number, what: string): string {
-  return total > shown ? `<p class="muted">… and ${total - shown} more ${esc(what)} (see <a href="./api/v1/status">/api/v1/status</a>)</p>` : '';
+  return total > shown ? `<p class="muted">Showing ${esc(shown)} of ${esc(total)} ${esc(what)} (see <a href="./api/v1/status">/api/v1/status</a>).</p>` : '';
 }
 
 function fact(k: string, v: string, s: string, cls = ''): string {
@@ -254,7 +254,9 @@ function renderFindings(st: DaemonStatus): string {
 
 function renderStuckPods(st: DaemonStatus): string {
   const stuck = (st.events?.stuckTerminating ?? []).filter((p) => !p.resolved).sort((a, b) => b.stuckSeconds - a.stuckSeconds);
-  const head = `<h2>Pods stuck in Terminating <span class="count">(${stuck.length})</span></h2>`;
+  // the snapshot's list is bounded; its totals count every stuck pod
+  const total = st.events?.totals.stuckTerminating.stuck ?? stuck.length;
+  const head = `<h2>Pods stuck in Terminating <span class="count">(${total})</span></h2>`;
   if (stuck.length === 0) return `<section id="stuck">${head}<p class="none">No pod is stuck in Terminating.</p></section>`;
   const rows = stuck
     .slice(0, MAX_ROWS)
@@ -267,8 +269,10 @@ function renderStuckPods(st: DaemonStatus): string {
 }
 
 function renderExecLoops(st: DaemonStatus): string {
-  const rows0 = (st.events?.execPermissionDenied ?? []).filter((e) => e.loop);
-  const head = `<h2>Exec permission-denied loops <span class="count">(${rows0.length})</span></h2>`;
+  // loops going on now (an ended loop is history, not an active problem)
+  const rows0 = (st.events?.execPermissionDenied ?? []).filter((e) => e.active);
+  const total = st.events?.totals.execPermissionDenied.activeLoops ?? rows0.length;
+  const head = `<h2>Exec permission-denied loops <span class="count">(${total})</span></h2>`;
   if (rows0.length === 0) return `<section id="exec">${head}<p class="none">No exec loop.</p></section>`;
   const rows = rows0
     .slice(0, MAX_ROWS)
@@ -339,7 +343,7 @@ function renderSources(st: DaemonStatus): string {
     `<tr><td>Readiness</td><td>${st.ready.ok ? '<span class="up">ready</span>' : '<span class="down">not ready</span>'}</td><td>${esc(st.ready.reason)}</td><td></td></tr>`,
   ].join('');
   const counts = ev
-    ? `<p class="muted">Journal evidence: ${esc(ev.killFailures.reduce((n, k) => n + k.count, 0))} failed container kills on ${esc(ev.killFailures.length)} containers, ${esc(ev.stopRpcFailures)} failed stop RPCs.</p>`
+    ? `<p class="muted">Journal evidence: ${esc(ev.totals.killFailures.failures)} failed container kills on ${esc(ev.totals.killFailures.total)} containers, ${esc(ev.stopRpcFailures)} failed stop RPCs.</p>`
     : '';
   return `<section id="sources"><h2>Sources</h2><table><thead><tr><th>Source</th><th>State</th><th>Details</th><th>Last error</th></tr></thead><tbody>${rows}</tbody></table>${counts}</section>`;
 }
