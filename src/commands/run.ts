@@ -93,7 +93,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const clock = (): number => Date.now();
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, clock, write: (l) => process.stderr.write(l) });
-  const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
+  const webFile = flags.webConfigFile;
+  const webConfig = webFile ? loadWebConfig(webFile) : null;
+  // SIGHUP re-reads the web config file (users, headers, certificates)
+  const reloadWebConfig = webFile ? { loadWebConfig: () => loadWebConfig(webFile) } : {};
 
   // A fault in one source must never take the daemon down: log it and carry on.
   process.on('unhandledRejection', (reason) => {
@@ -104,10 +107,10 @@ export async function main(argv: string[]): Promise<number> {
   let banner: (url: string) => string;
   if (flags.demo) {
     const d = await demoDeps(flags, { clock, log });
-    deps = { ...d.deps, webConfig };
+    deps = { ...d.deps, webConfig, ...reloadWebConfig };
     banner = (url) => `crio-sentinel demo: open ${url}\n`;
   } else {
-    deps = { flags, clock, log, webConfig, ...systemDeps(flags), createPipeline: eventPipelineFactory, createJournal: journalFollowerFactory };
+    deps = { flags, clock, log, webConfig, ...reloadWebConfig, ...systemDeps(flags), createPipeline: eventPipelineFactory, createJournal: journalFollowerFactory };
     banner = (url) => `crio-sentinel: listening on ${url}\n`;
   }
   const daemon = createDaemon(deps);

@@ -36,6 +36,7 @@ import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import { compareWithLive } from '../live/compare.js';
 import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
+import { createConfigEvaluator } from './config-evaluator.js';
 import { createConfigWatcher, type ConfigWatcher } from './config-watcher.js';
 import type { EventThresholds, RunFlags } from './flags.js';
 import { createHttpServer, type HttpServer } from './http.js';
@@ -48,9 +49,9 @@ export interface EventPipeline {
   ingest(entry: JournalEntry): void;
   setConfig(report: ConfigReport, atMs: number): void;
   snapshot(nowMs: number): EventSnapshot;
-}
   /** the events detector's input at nowMs (src/findings/engine.ts) */
   findingsSource(nowMs: number): EventsSource;
+}
 
 export type EventPipelineFactory = (opts: {
   clock: Clock;
@@ -132,6 +133,10 @@ export interface DaemonDeps {
    * start, on SIGHUP and when the socket goes up or down (CRI-O restarted). Default 5 min.
    */
   processScanIntervalMs?: number;
+  /** re-read --web.config.file (SIGHUP); a thrown error keeps the running web config */
+  loadWebConfig?: () => WebConfig | null;
+  /** a config evaluation taking longer is stopped and counted as a failure (ms); default 10 000 */
+  configEvalTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -154,7 +159,19 @@ const OFF_JOURNAL: SourceHealth = { up: false, mode: 'off', restarts: 0, lastEnt
 export function createDaemon(deps: DaemonDeps): Daemon {
   const { flags, clock, log } = deps;
   const root = path.resolve(flags.root);
-  const view = deps.fileView ?? createHostFileView(root);
+  // the engine runs in a worker that builds its own FileView from the root (never blocks the loop);
+  // an injected engine or file view (tests) runs inline
+  const injected = deps.resolve !== undefined || deps.fileView !== undefined;
+  const inlineEngine = (): ((i: ConfigInputs) => ConfigReport) => {
+    const view = deps.fileView ?? createHostFileView(root);
+    const resolve = deps.resolve ?? resolveConfig;
+    return (i) => resolve(i, view);
+  };
+  const evaluator = createConfigEvaluator({
+    root,
+    timeoutMs: deps.configEvalTimeoutMs,
+    ...(injected ? { inline: inlineEngine() } : { fallback: inlineEngine() }),
+  });
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   // ------------------------------------------------------------ state (one closure, no module state)
@@ -194,11 +211,28 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     return i;
   };
 
-  /** Run the engine; on a fault keep the last good report. */
-  const runEngine = (why: string): void => {
+  /**
+   * Run the engine (off the event loop); on a fault keep the last good report. Runs are serialised
+   * and results applied in order; a run requested while another waits joins the waiting one.
+   */
+  let engineTail: Promise<void> = Promise.resolve();
+  let engineQueued: Promise<void> | null = null;
+  const runEngine = (why: string): Promise<void> => {
+    if (engineQueued) return engineQueued;
+    const p = engineTail.then(() => {
+      engineQueued = null;
+      return evaluateOnce(why);
+    });
+    engineQueued = p;
+    engineTail = p.catch(() => undefined);
+    return p;
+  };
+  const evaluateOnce = async (why: string): Promise<void> => {
+    if (stopping) return;
     const at = clock();
     try {
-      const next = (deps.resolve ?? resolveConfig)(inputs(), view);
+      const next = await evaluator.evaluate(inputs());
+      if (stopping) return;
       report = next;
       configError = null;
       reloadCounts = { ...reloadCounts, success: reloadCounts.success + 1 };
@@ -301,13 +335,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const v = pipeline.snapshot(clock()).crio.version;
         if (v) {
           crioVersion = v;
-          runEngine(`CRI-O version ${v} from the journal`);
+          await runEngine(`CRI-O version ${v} from the journal`);
         }
       }
       const scanDue = lastScanAt === null || clock() - lastScanAt >= (deps.processScanIntervalMs ?? 300_000) || api.up !== wasUp;
       if (scanDue && !stopping && (await lookupProcess()) && !stopping) {
         watcher?.setTargets(configWatchPaths(inputs()));
-        runEngine('CRI-O process flags/env changed');
+        await runEngine('CRI-O process flags/env changed');
       }
     })()
       .catch((err: unknown) => log.error('live refresh failed', { err: errText(err) }))
@@ -387,6 +421,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         log.error('event snapshot failed', { err: errText(err) });
       }
     }
+    const events = eventsSource?.snapshot ?? null;
     const live = liveState(events);
     const cmp = compareWithLive(report, live, events);
     const version = crioVersion ?? events?.crio.version ?? null;
@@ -438,7 +473,26 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       }
     }
     await lookupProcess();
-    runEngine('start');
+
+    // the watcher starts BEFORE the first evaluation: a change made in between is then seen
+    watcher = createConfigWatcher({
+      root,
+      targets: configWatchPaths(inputs()),
+      log,
+      debounceMs: deps.debounceMs ?? 100,
+      onChange: async (paths) => {
+        if (stopping) return;
+        await runEngine(`files changed: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}`);
+        void refreshLive();
+      },
+    });
+    try {
+      await watcher.start();
+    } catch (err) {
+      log.error('config watcher failed to start; SIGHUP still re-reads the files', { err: errText(err) });
+    }
+
+    await runEngine('start');
     if (deps.createPipeline) {
       try {
         pipeline = deps.createPipeline({ clock, config: report, thresholds: flags.thresholds, counters: metrics.events });
@@ -447,23 +501,6 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         log.error('event pipeline failed to start; events are unavailable', { err: errText(err) });
         pipeline = null;
       }
-    }
-
-    watcher = createConfigWatcher({
-      root,
-      targets: configWatchPaths(inputs()),
-      log,
-      debounceMs: deps.debounceMs ?? 100,
-      onChange: (paths) => {
-        if (stopping) return;
-        runEngine(`files changed: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}`);
-        void refreshLive();
-      },
-    });
-    try {
-      await watcher.start();
-    } catch (err) {
-      log.error('config watcher failed to start; SIGHUP still re-reads the files', { err: errText(err) });
     }
 
     if (deps.createJournal && !flags.noJournal) {
@@ -498,6 +535,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     const steps: [string, () => Promise<void>][] = [
       ['journal', async () => journal?.stop()],
       ['watcher', async () => watcher?.close()],
+      ['config evaluator', async () => evaluator.close()],
       ['http', async () => http?.close()],
     ];
     await Promise.all(
@@ -515,9 +553,19 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const reload = async (): Promise<void> => {
     if (stopping) return;
     log.info('reload requested');
+    if (deps.loadWebConfig && http) {
+      // users removed from the file are refused from now on; cached logins are dropped with the old config
+      try {
+        http.setWebConfig(deps.loadWebConfig());
+      } catch (err) {
+        log.error('web config not reloaded; the running one stays', { err: errText(err) });
+      }
+    }
     await lookupProcess();
     watcher?.setTargets(configWatchPaths(inputs()));
-    runEngine('reload');
+    // a new chokidar watcher: watching is restored whatever happened to the watched directories
+    await watcher?.restart().catch((err: unknown) => log.warn('config watch restart failed', { err: errText(err) }));
+    await runEngine('reload');
     await Promise.all([pollCrio(), refreshFacts()]);
   };
 
