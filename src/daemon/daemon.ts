@@ -501,6 +501,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         log.error('event pipeline failed to start; events are unavailable', { err: errText(err) });
         pipeline = null;
       }
+        // the files seed the default-runtime timeline at the first journal entry, exactly as in `scan`,
+        // so a backlog read after start is judged as a post-mortem of the same journal would be
     }
 
     if (deps.createJournal && !flags.noJournal) {
