@@ -1,17 +1,18 @@
 /**
  * `crio-sentinel check`: one-shot diagnosis of the CRI-O configuration on disk.
- * Exit status: 0 nothing above info, 1 warning, 2 critical, 3 usage error / could not run.
+ * Exit status (monitoring-plugin style): 0 nothing above info, 1 warning, 2 critical, 3 UNKNOWN:
+ * usage error, could not run, or no CRI-O under --root (see noCrioReason).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors.js';
-import type { ConfigInputs } from '../core/types.js';
+import type { ConfigInputs, FileView } from '../core/types.js';
 import { exitStatusFor } from '../findings/catalogue.js';
 import { createHostFileView } from '../config/host-file-view.js';
 import { detectHostCrioVersion, readVersionHint } from '../config/host-version.js';
 import { renderReportText } from '../config/render-text.js';
-import { resolveConfig } from '../config/resolve.js';
+import { CRIO_PATH, resolveConfig, resolveInputPaths } from '../config/resolve.js';
 import { parseCrioVersion } from '../config/version.js';
 
 export const CHECK_USAGE = `usage: crio-sentinel check [options]
@@ -32,7 +33,12 @@ options:
   --output text|json      output format (default text); json is the ConfigReport contract
   -h, --help              this help
 
-exit status: 0 ok/info, 1 warning, 2 critical, 3 usage error or could not run`;
+exit status: 0 ok/info, 1 warning, 2 critical, 3 UNKNOWN: usage error, could not run, or no
+CRI-O under --root (no main config file, no drop-in directory, no /etc/crio and no crio binary on
+CRI-O's PATH; the reason is on stderr, stdout stays empty)`;
+
+/** CRI-O's configuration directory: its packages create it even when they ship no crio.conf */
+const CRIO_CONFIG_HOME = '/etc/crio';
 
 export interface CheckOptions {
   root: string;
@@ -89,13 +95,40 @@ export async function parseConfigOptions(argv: string[], extra: NonNullable<Pars
   return { root, inputs, output: output as 'text' | 'json', help: v.help === true, values: v };
 }
 
+/**
+ * Why there is no CRI-O to check under the root, or null when there is one. A host without CRI-O
+ * has none of: the main config file and the drop-in directory where the inputs say they are
+ * (a skipped one is simply not looked at), /etc/crio (every CRI-O package creates it), and a `crio`
+ * executable in CRI-O's PATH. Any one of them present is a CRI-O node, however broken its
+ * configuration: its findings stand (exit 1 or 2).
+ */
+export function noCrioReason(inputs: ConfigInputs, view: FileView): string | null {
+  const { mainPath, configDir } = resolveInputPaths(inputs);
+  const looked = [mainPath, configDir, CRIO_CONFIG_HOME, ...CRIO_PATH.map((d) => `${d}/crio`)].filter((p) => p !== '');
+  const exists = (p: string): boolean => {
+    try {
+      return view.lstat(p) !== null;
+    } catch {
+      return true; // there but unreadable (EACCES, ELOOP): something is there
+    }
+  };
+  if (looked.some(exists)) return null;
+  const parts = [mainPath, configDir, CRIO_CONFIG_HOME].filter((p, i, a) => p !== '' && a.indexOf(p) === i).map((p) => `no ${p}`);
+  return `UNKNOWN: CRI-O is not installed here: ${parts.join(', ')}, no crio in ${CRIO_PATH.join(':')} (wrong --root, or the host path is not mounted?)`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const opts = await parseConfigOptions(argv);
   if (opts.help) {
     process.stdout.write(CHECK_USAGE + '\n');
     return 0;
   }
-  const report = resolveConfig(opts.inputs, createHostFileView(opts.root));
+  const view = createHostFileView(opts.root);
+  const absent = noCrioReason(opts.inputs, view);
+  if (absent !== null) throw new UserError(absent);
+  const report = resolveConfig(opts.inputs, view);
   process.stdout.write(opts.output === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderReportText(report, { root: opts.root }));
+  // a crio-sentinel bound stopped the evaluation: UNKNOWN (3), never a confident answer
+  if (report.findings.some((f) => f.id === 'config-not-evaluated')) return 3;
   return exitStatusFor(report.findings);
 }

@@ -140,12 +140,40 @@ describe('check options', () => {
     expect(none.effective?.defaultRuntime).toEqual({ name: 'crun', source: { builtin: true } });
   });
 
-  it('an empty root gets a note that no CRI-O config was found', async () => {
+  it('a root with a crio binary but no config file gets a note and the built-in defaults', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-empty-'));
     tmp.push(root);
-    const { out } = await run(['--root', root, '--crio-version', '1.31.0']);
+    fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/bin/crio'), '#!/bin/sh\n', { mode: 0o755 });
+    const { code, out } = await run(['--root', root, '--crio-version', '1.31.0']);
     expect(out).toContain('note: no CRI-O config file found');
+    // CRI-O is installed: its built-in default crun is missing, so it would not start
+    expect(code).toBe(2);
     expect((await run(['--root', path.join(NODES, 'packaged-crun')])).out).not.toContain('note: no CRI-O config file found');
+  });
+
+  it('a host without CRI-O (no main file, no drop-in dir, no /etc/crio, no crio binary) is UNKNOWN (exit 3), a broken CRI-O node is not', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-none-'));
+    tmp.push(root);
+    await expect(run(['--root', root, '--crio-version', '1.31.0'])).rejects.toThrow(
+      /^UNKNOWN: CRI-O is not installed here: no \/etc\/crio\/crio\.conf, no \/etc\/crio\/crio\.conf\.d, no \/etc\/crio, no crio in \/usr\/local\/sbin:/,
+    );
+    await expect(run(['--root', root, '--output', 'json'])).rejects.toThrow(/^UNKNOWN/);
+    await expect(run(['--root', root, '--config', '', '--config-dir', ''])).rejects.toThrow('CRI-O is not installed here: no /etc/crio, no crio in');
+    // any one of them makes it a CRI-O node whose findings stand
+    fs.mkdirSync(path.join(root, 'etc/crio'), { recursive: true });
+    expect((await run(['--root', root, '--crio-version', '1.31.0'])).code).toBe(2);
+    fs.writeFileSync(path.join(root, 'etc/crio/crio.conf'), '[crio.runtime\n');
+    const broken = await run(['--root', root, '--crio-version', '1.31.0', '--output', 'json']);
+    expect(broken.code).toBe(2);
+    expect((JSON.parse(broken.out) as ConfigReport).findings.map((f) => f.id)).toEqual(['config-parse-error']);
+    fs.rmSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/local/bin/crio'), '');
+    expect((await run(['--root', root, '--crio-version', '1.31.0'])).code).toBe(2);
+    // --config pointing elsewhere is what is looked for
+    fs.rmSync(path.join(root, 'usr'), { recursive: true });
+    await expect(run(['--root', root, '--config', '/opt/crio.conf'])).rejects.toThrow('not installed here: no /opt/crio.conf, no /etc/crio/crio.conf.d, no /etc/crio,');
   });
 
   it('usage errors throw one-line errors (the CLI prints them and exits 3)', async () => {
@@ -174,5 +202,16 @@ describe.skipIf(!fs.existsSync(CLI))('check through the built CLI', () => {
     const bad = spawnSync(process.execPath, [CLI, 'check', '--nope'], { encoding: 'utf8', timeout: 30_000 });
     expect(bad.status).toBe(3);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a host without CRI-O exits 3 with one UNKNOWN line on stderr and nothing on stdout', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-none-'));
+    tmp.push(root);
+    for (const output of ['text', 'json']) {
+      const r = spawnSync(process.execPath, [CLI, 'check', '--root', root, '--output', output], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^crio-sentinel check: UNKNOWN: CRI-O is not installed here: .*\n$/);
+    }
   });
 });

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { applyPatch, main } from '../../src/commands/fix.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { applyPatch, main, type FixOutput } from '../../src/commands/fix.js';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { planFixes } from '../../src/config/fix.js';
 import { resolveConfig } from '../../src/config/resolve.js';
@@ -61,7 +61,8 @@ describe('fix', () => {
     const file = path.join(root, 'etc/crio/crio.conf.d/99-nvidia.conf');
     const content = fs.readFileSync(file, 'utf8');
     const { code, out } = await run(['--root', root]);
-    expect(code).toBe(1);
+    // critical findings remain unfixed (nothing applied): check's status, 2
+    expect(code).toBe(2);
     expect(out).toContain('--- a/etc/crio/crio.conf.d/99-nvidia.conf\n+++ b/etc/crio/crio.conf.d/99-nvidia.conf\n@@ -2,7 +2,6 @@');
     expect(out).toContain('-    default_runtime = "nvidia"');
     expect(out).toContain('afterwards CRI-O\'s default runtime is "crun" (from file /etc/crio/crio.conf.d/10-crio.conf line 5');
@@ -188,9 +189,88 @@ describe('fix', () => {
   it('nvidia-dropin-ignored: an optional new file in the real drop-in dir, never written by --apply', async () => {
     const root = copyNode('nvidia-wrong-dir');
     const { code, out } = await run(['--root', root, '--apply']);
-    expect(code).toBe(0);
+    // the warning remains: the optional file is not written
+    expect(code).toBe(1);
     expect(out).toContain('--- /dev/null\n+++ b/etc/crio/crio.conf.d/99-nvidia.toml');
     expect(out).not.toContain('+    default_runtime');
     expect(fs.existsSync(path.join(root, 'etc/crio/crio.conf.d/99-nvidia.toml'))).toBe(false);
+  });
+});
+
+describe('fix exit status and --output json', () => {
+  it('--output json without --apply: the plan, check\'s reports before and after, nothing written, exit 2 while a critical remains', async () => {
+    const root = copyNode('nvidia-default');
+    const before = listAll(root);
+    const { code, out } = await run(['--root', root, '--output', 'json']);
+    expect(code).toBe(2);
+    const doc = JSON.parse(out) as FixOutput;
+    expect(Object.keys(doc).sort()).toEqual(['after', 'applied', 'apply', 'before', 'error', 'exitStatus', 'fixes', 'manual', 'remaining']);
+    expect(doc.fixes.map((f) => [f.findingId, f.optional])).toEqual([
+      ['nvidia-default-runtime', false],
+      ['apparmor-confined-runc', false],
+    ]);
+    const p = doc.fixes[0]!.patches[0]!;
+    expect(p).toEqual({ path: '/etc/crio/crio.conf.d/99-nvidia.conf', kind: 'modify', diff: expect.stringContaining('-    default_runtime = "nvidia"'), sha256Before: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(doc.fixes[0]!.manifests[0]?.name).toMatch(/runtimeclass/i);
+    expect(doc.before.effective?.defaultRuntime.name).toBe('nvidia');
+    expect(doc.after?.effective?.defaultRuntime.name).toBe('crun');
+    expect(doc).toMatchObject({ apply: false, applied: [], error: null, exitStatus: 2, manual: [] });
+    expect(doc.remaining).toEqual(doc.before.findings);
+    expect(listAll(root)).toEqual(before);
+  });
+
+  it('--apply --output json: the files written with their backups, what remains read back from disk, exit 0', async () => {
+    const root = copyNode('nvidia-default');
+    const { code, out } = await run(['--root', root, '--apply', '--output', 'json']);
+    const doc = JSON.parse(out) as FixOutput;
+    expect(code).toBe(0);
+    expect(doc.exitStatus).toBe(0);
+    expect(doc.applied.map((a) => a.path)).toEqual(['/etc/crio/crio.conf.d/99-nvidia.conf', '/etc/nvidia-container-runtime/config.toml']);
+    expect(doc.applied.every((a) => a.backup?.startsWith('/var/lib/crio-sentinel/backups/'))).toBe(true);
+    expect(doc.remaining.map((f) => f.id)).toEqual(['nvidia-handler-without-runtime-root']);
+    expect(doc.remaining).toEqual(resolveConfig({ crioVersion: '1.30.0' } as ConfigInputs, createHostFileView(root)).findings);
+  });
+
+  it('a critical finding with no automatic fix keeps the exit status at 2 after --apply', async () => {
+    // config present, but the default runtime's binary is not installed: nothing to patch
+    const root = tree({ [`${D}/10-crio.conf`]: P10 });
+    fs.rmSync(path.join(root, 'usr/libexec/crio/crun'));
+    const text = await run(['--root', root, '--crio-version', '1.31.0', '--apply']);
+    expect(text.code).toBe(2);
+    expect(text.out).toContain('not fixed automatically (critical) default-runtime-binary-missing');
+    const { code, out } = await run(['--root', root, '--crio-version', '1.31.0', '--apply', '--output', 'json']);
+    const doc = JSON.parse(out) as FixOutput;
+    expect(code).toBe(2);
+    expect(doc.manual.map((f) => f.id)).toEqual(['default-runtime-binary-missing']);
+    expect(doc.remaining.filter((f) => f.severity === 'critical').map((f) => f.id)).toEqual(['default-runtime-binary-missing']);
+  });
+
+  it('a write failure is exit 3: one line in text mode, the document with the error and what was written in JSON', async () => {
+    const root = copyNode('nvidia-default');
+    // the backup directory cannot be created: a file is in the way
+    fs.mkdirSync(path.join(root, 'var/lib/crio-sentinel'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/lib/crio-sentinel/backups'), 'not a directory');
+    await expect(run(['--root', root, '--apply'])).rejects.toThrow(/^cannot write \/etc\/crio\/crio\.conf\.d\/99-nvidia\.conf: E[A-Z]+$/);
+    const errors: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+      errors.push(String(c));
+      return true;
+    });
+    try {
+      const { code, out } = await run(['--root', root, '--apply', '--output', 'json']);
+      const doc = JSON.parse(out) as FixOutput;
+      expect(code).toBe(3);
+      expect(doc).toMatchObject({ apply: true, applied: [], exitStatus: 3, error: expect.stringMatching(/^cannot write /) });
+      expect(errors.join('')).toMatch(/^crio-sentinel fix: cannot write /);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fs.readFileSync(path.join(root, 'etc/crio/crio.conf.d/99-nvidia.conf'), 'utf8')).toContain('default_runtime = "nvidia"');
+  });
+
+  it('a host without CRI-O is UNKNOWN (exit 3), as for check', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-fix-'));
+    tmp.push(root);
+    await expect(run(['--root', root])).rejects.toThrow(/^UNKNOWN: CRI-O is not installed here/);
   });
 });
