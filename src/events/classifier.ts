@@ -6,13 +6,14 @@
  * substring, and only then run a regex. Lines of no interest cost an indexOf and a Map miss.
  *
  * State (bounded): the klog joiner (open multi-line records per _PID/_STREAM_ID) and an LRU
- * index of 20-hex conmon prefixes -> full 64-hex container IDs, fed by every line that names a
- * full container ID.
+ * index of 12-hex container ID prefixes -> full 64-hex container IDs, fed by every line that names a
+ * full container ID. It resolves conmon's 20-hex prefixes and the short IDs CRI-O echoes from a
+ * caller (`Stopping container: 9f36f26d6b6fd (timeout: 0s)` when crictl was given a short ID).
  */
 import type { JournalEntry } from '../core/types.js';
 import type { Event, EventSource } from './event.js';
 import { parseLogrusHead } from './go-unquote.js';
-import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats } from './klog-joiner.js';
+import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats, type OpenRecord } from './klog-joiner.js';
 import { createLru, detach } from './lru.js';
 import { clip, PATTERNS, type PatternContext, type PatternRow } from './patterns.js';
 
@@ -32,6 +33,10 @@ export interface ClassifierStats {
 export interface Classifier {
   classify(entry: JournalEntry): Event | null;
   stats(): ClassifierStats;
+  /** multi-line kubelet records still open, for a daemon restart (src/events/state-store.ts) */
+  exportState(): { open: OpenRecord[] };
+  /** restore open records and teach the conmon prefix index the containers the correlator kept */
+  importState(s: { open: OpenRecord[] }, knownContainerIds: Iterable<string>): void;
 }
 
 export interface ClassifierOptions {
@@ -97,6 +102,8 @@ export function routeEntry(e: JournalEntry): EventSource | null {
 }
 
 const EMPTY: Record<string, string> = {};
+/** length of the container ID prefixes the index is keyed by (crictl prints 13 hex, conmon 20) */
+const PREFIX = 12;
 
 export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   const idx: Record<EventSource, Index> = {
@@ -115,12 +122,19 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
 
   function learn(id: string | undefined): void {
     if (id && id.length === 64) {
-      const p = id.slice(0, 20);
+      const p = id.slice(0, PREFIX);
       if (prefixes.peek(p) !== id) {
         const own = detach(id);
-        prefixes.set(own.slice(0, 20), own);
+        prefixes.set(own.slice(0, PREFIX), own);
       }
     }
+  }
+
+  /** the full ID a 12..63-hex prefix names, when one seen before starts with it */
+  function resolvePrefix(prefix: string): string | undefined {
+    if (prefix.length < PREFIX) return undefined;
+    const full = prefixes.get(prefix.slice(0, PREFIX));
+    return full !== undefined && full.startsWith(prefix) ? full : undefined;
   }
 
   function run(rows: readonly PatternRow[], text: string, ctx: PatternContext, source: EventSource, atMs: number, line: string, prefiltered = false): Event | null {
@@ -191,7 +205,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     if (ev && source === 'conmon') {
       const unit = e.unit;
       const fromUnit = unit && unit.startsWith('crio-conmon-') ? /^crio-conmon-([0-9a-f]{64})\.scope$/.exec(unit)?.[1] : undefined;
-      const full = fromUnit ?? (ev.containerPrefix ? prefixes.get(ev.containerPrefix) : undefined);
+      const full = fromUnit ?? (ev.containerPrefix ? resolvePrefix(ev.containerPrefix) : undefined);
       if (full) {
         ev.containerId = full;
         delete ev.containerPrefix;
@@ -221,11 +235,21 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
         events++;
         // the lines that first name a container (a conmon exit comes after one of them)
         const k = ev.kind;
-        if (ev.containerId && (k === 'container-created' || k === 'container-started' || k === 'stop-requested' || k === 'stop-timeout' || k === 'kill-failed')) {
-          learn(ev.containerId);
+        const id = ev.containerId;
+        if (id && id.length < 64 && k === 'stop-requested') {
+          // a short ID echoed from the caller: the container's full ID when it is known
+          const full = resolvePrefix(id);
+          if (full) ev.containerId = full;
+        } else if (id && (k === 'container-created' || k === 'container-started' || k === 'stop-requested' || k === 'stop-timeout' || k === 'kill-failed' || k === 'container-state-lost')) {
+          learn(id);
         }
       }
       return ev;
+    },
+    exportState: () => ({ open: joiner.exportOpen() }),
+    importState(st, ids) {
+      joiner.importOpen(st.open);
+      for (const id of ids) learn(id);
     },
     stats: () => ({
       entries,

@@ -109,6 +109,11 @@ export interface ContainerState {
   evidence: Evidence[];
   /** exec failure evidence lines */
   execEvidence: Evidence[];
+  /** A12/A13: CRI-O could not read its state at a start (the runtime it drives now has none); the latest time */
+  stateLostAtMs?: number;
+  stateLostReason?: FailureReason;
+  /** default runtime in force (after that start) when its state was lost */
+  defaultAtStateLost?: DefaultValue | null;
 }
 
 export interface PodState {
@@ -479,6 +484,13 @@ export function createCorrelator(opts: {
           break;
         case 'stopped-weak':
           c.weakStoppedAtMs = ev.atMs;
+          break;
+        case 'container-state-lost':
+          // not an exit: CRI-O marks it exited, the process may still run under the runtime that created it
+          c.stateLostAtMs = ev.atMs;
+          c.stateLostReason = ev.reason ?? 'other';
+          c.defaultAtStateLost = tl.inForce();
+          addEvidence(c.evidence, lim.maxEvidence, ev);
           break;
         case 'container-exited':
         case 'container-removed':

@@ -5,7 +5,12 @@
 
 export type EventSource = 'crio' | 'kubelet' | 'conmon' | 'kernel' | 'systemd';
 
-export type FailureReason = 'permission_denied' | 'deadline_exceeded' | 'handler_missing' | 'no_such_process' | 'other';
+/**
+ * state_missing: the runtime that ran has no state for the container (runc `container does not exist`,
+ * crun `error opening file \`<root>/<id>/status\``): CRI-O drives it with another low-level runtime or
+ * root than the one that created it (observed on CRI-O 1.32.13, docs/crio-lab.md).
+ */
+export type FailureReason = 'permission_denied' | 'deadline_exceeded' | 'handler_missing' | 'state_missing' | 'no_such_process' | 'other';
 
 export type EventKind =
   // container lifecycle (pairing)
@@ -32,6 +37,7 @@ export type EventKind =
   | 'pod-sync-error' //         B9-B11 aggregates
   | 'pod-status-failed' //      B14
   | 'handler-missing' //        A11 text anywhere
+  | 'container-state-lost' //   A12, A13: at start CRI-O cannot read a restored container's state through the runtime it drives now
   // exec
   | 'exec-failed' //            C: ExecSync cmd from runtime service failed
   | 'probe-errored' //          C: Probe errored / Probe failed (verdict, not an exec attempt)

@@ -62,6 +62,8 @@ export function reasonOf(text: string): FailureReason {
   if (text.includes('failed to find runtime handler')) return 'handler_missing';
   if (/permission denied|operation not permitted|signaling init process caused/i.test(text)) return 'permission_denied';
   if (text.includes('DeadlineExceeded') || text.includes('context deadline exceeded')) return 'deadline_exceeded';
+  // the runtime that ran has no state for the container (CRI-O 1.32.13 lab: runc and crun wording)
+  if (text.includes('container does not exist') || /error opening file `[^`]*\/status`: No such file or directory/.test(text)) return 'state_missing';
   if (/no such process|container not running|invalid process|process not found|no such file or directory/i.test(text)) return 'no_such_process';
   return 'other';
 }
@@ -185,7 +187,7 @@ export const PATTERNS: readonly PatternRow[] = [
     regex: new RegExp(`^Stopped container ${CID}: ([^/]+)/([^/]+)/(.+)$`), extract: cidDesc('container'),
   },
   {
-    id: 'A3', source: 'crio', kind: 'stop-timeout', prefilter: 'Stopping container ', versions: '>=1.33',
+    id: 'A3', source: 'crio', kind: 'stop-timeout', prefilter: 'Stopping container ', versions: '1.32.13 (lab, docs/crio-lab.md), >=1.33',
     regex: new RegExp(`^Stopping container ${CID} with stop signal\\((\\w+)\\) timed out\\. Killing\\.\\.\\.$`),
     extract: (m) => ({ containerId: m[1]!, signal: m[2]! }),
   },
@@ -260,6 +262,20 @@ export const PATTERNS: readonly PatternRow[] = [
     id: 'A11', source: 'crio', kind: 'handler-missing', prefilter: 'failed to find runtime handler ', anywhere: true, versions: 'all',
     regex: /failed to find runtime handler (\S+) from runtime list/,
     extract: (m, ctx) => ({ handler: m[1]!, reason: 'handler_missing', ...cridFields(ctx) }),
+  },
+  // CRI-O 1.32.13 at start, restoring a container (observed in the lab, docs/crio-lab.md): the runtime it
+  // drives the container with now cannot read its state; CRI-O then lists it EXITED (exit code 255,
+  // reason Error) although the process may still run under the runtime that created it.
+  {
+    id: 'A12', source: 'crio', kind: 'container-state-lost', prefilter: 'Failed to update container state for ', versions: '1.32.13 (lab)',
+    regex: new RegExp(`^Failed to update container state for ${CID}: (.*)$`, 's'),
+    extract: (m) => ({ containerId: m[1]!, error: clip(m[2]!), reason: reasonOf(m[2]!) }),
+  },
+  {
+    // the handler the container was created with is gone: CRI-O keeps listing it in its last state
+    id: 'A13', source: 'crio', kind: 'container-state-lost', prefilter: 'Error updating the container status ', versions: '1.32.13 (lab)',
+    regex: new RegExp(`^Error updating the container status "${CID}": (.*)$`, 's'),
+    extract: (m) => stripUndefined({ containerId: m[1]!, error: clip(m[2]!), reason: reasonOf(m[2]!), handler: handlerMissingIn(m[2]!) }),
   },
   // pairing lines (server/container_create.go, container_start.go, sandbox_run_linux.go, *_remove.go)
   {

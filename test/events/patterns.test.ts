@@ -157,6 +157,24 @@ const EX: Record<string, Example> = {
     lines: [crio('error', `"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to find runtime handler nvidia from runtime list map[crun:0xc000305680 runc:0xc000305980]"`)],
     expect: { kind: 'handler-missing', handler: 'nvidia', reason: 'handler_missing' },
   },
+  // A12, A13: real lines from the CRI-O 1.32.13 lab (docs/crio-lab.md, test/fixtures/lab/)
+  A12: {
+    source: 'crio',
+    lines: [crio('error', `"Failed to update container state for ${CID}: stdout: , stderr: "`, '', '2026-12-02T17:42:56.155548155Z')],
+    expect: { kind: 'container-state-lost', containerId: CID, reason: 'other', level: 'error' },
+  },
+  A13: {
+    source: 'crio',
+    lines: [
+      crio(
+        'warning',
+        `"Error updating the container status \\"${CID}\\": failed to find runtime handler nvidia from runtime list map[crun:0xc000003680 runc:0xc000003380]"`,
+        '',
+        '2026-12-02T17:49:29.50605033Z',
+      ),
+    ],
+    expect: { kind: 'container-state-lost', containerId: CID, handler: 'nvidia', reason: 'handler_missing' },
+  },
   P1: {
     source: 'crio',
     lines: [crio('info', `"Created container ${CID}: ${POD}/trainer"`, 'id=23b8c1e9 name=/runtime.v1.RuntimeService/CreateContainer')],
@@ -480,6 +498,25 @@ describe('byte-level message prefilter (journal parsers\' wantMessage)', () => {
     expect(want(Buffer.from('E1128 10:15:00.671823    2211 kubelet.go:1] [failed to "KillContainer" for "a" with KillContainerError: "x", failed to "KillPodSandbox" for "u" with KillPodSandboxError: "y"]'))).toBe(true);
     expect(want(Buffer.from('E1128 10:15:00.671823    2211 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="failed to find runtime handler nvidia from runtime list map[]"'))).toBe(true);
     expect(want(Buffer.from('2025-11-28T10:15:00.1+00:00 host crio[1]: time="x" level=info msg="Checking image status"'))).toBe(true);
+  });
+});
+
+describe('CRI-O 1.32.13 lab line shapes (docs/crio-lab.md)', () => {
+  it('a kill through a runtime with no state for the container is state_missing, not a gone process', () => {
+    // crun driven against a runc container (scenario c) and runc under another root (scenario d), verbatim
+    expect(reasonOf(`\`/tmp/labc/bin/nvidia-container-runtime --root /run/crun kill ${CID} KILL\` failed: error opening file \`/run/crun/${CID}/status\`: No such file or directory\n : exit status 1`)).toBe('state_missing');
+    expect(reasonOf(`\`/tmp/labd/bin/nvidia-container-runtime --root /run/other kill ${CID} KILL\` failed: time="2026-12-02T17:48:51Z" level=error msg="container does not exist"\n : exit status 1`)).toBe('state_missing');
+    expect(reasonOf('kill: no such process')).toBe('no_such_process');
+  });
+
+  it('a short ID echoed from crictl resolves to the full ID seen before', () => {
+    const c = createClassifier();
+    c.classify(entry('crio', crio('info', `"Created container ${CID}: lab/p1/main"`, 'id=ea85c7e1 name=/runtime.v1.RuntimeService/CreateContainer')));
+    const ev = c.classify(entry('crio', crio('info', `"Stopping container: ${CID.slice(0, 13)} (timeout: 0s)"`, 'id=4a23afa0 name=/runtime.v1.RuntimeService/StopContainer')));
+    expect(ev).toMatchObject({ kind: 'stop-requested', containerId: CID, gracePeriodS: 0 });
+    // unknown prefix: kept as given
+    const other = c.classify(entry('crio', crio('info', `"Stopping container: ${CID2.slice(0, 13)} (timeout: 0s)"`)));
+    expect(other!.containerId).toBe(CID2.slice(0, 13));
   });
 });
 

@@ -248,6 +248,24 @@ function stateLostAtStart(cor: Correlator, tl: DefaultTimeline, events: EventSna
   return d;
 }
 
+/**
+ * pending-runtime-change from the journal alone (no files given, e.g. `scan` of a journal): CRI-O's
+ * configured default changed by a reload (`Set config default_runtime to …`) while its runtime layer
+ * keeps the one it started with until the next start (CRI-O 1.31.0 and 1.32.13, docs/crio-lab.md).
+ * With files, the live detector raises it (src/findings/detectors/live.ts).
+ */
+function pendingFromJournal(events: EventSnapshot): FindingDraft | null {
+  const { configuredDefault: configured, runtimeLayerDefault: running } = events.crio;
+  if (!configured || !running || configured === running) return null;
+  const reload = [...events.defaultRuntimeTimeline].reverse().find((t) => t.defaultRuntime === configured);
+  return draft(
+    'pending-runtime-change',
+    `CRI-O runs "${running}" but was reloaded with default_runtime "${configured}": the change is pending until its next start`,
+    [`running default "${running}" from the journal (last CRI-O start)`, ...(reload ? [`${reload.at} ${reload.source}: default_runtime "${configured}"`] : [])],
+    { target: configured },
+  );
+}
+
 /** What the event detector reads: the correlator state and the snapshot derived from it, at one time. */
 export interface EventsSource {
   correlator: Correlator;
@@ -257,7 +275,7 @@ export interface EventsSource {
 }
 
 /** The events detector (catalogue source "events"): the same for `scan` and the daemon. */
-export function detectEvents(s: { events?: EventsSource | null }): FindingDraft[] {
+export function detectEvents(s: { events?: EventsSource | null; config?: unknown }): FindingDraft[] {
   const ev = s.events;
   if (!ev) return [];
   const out = eventFindings(ev.correlator, ev.timeline, ev.nowMs);
@@ -265,5 +283,7 @@ export function detectEvents(s: { events?: EventsSource | null }): FindingDraft[
   if (dc) out.push(dc);
   const sl = stateLostAtStart(ev.correlator, ev.timeline, ev.snapshot, ev.nowMs);
   if (sl) out.push(sl);
+  const pj = s.config ? null : pendingFromJournal(ev.snapshot);
+  if (pj) out.push(pj);
   return out;
 }
