@@ -88,6 +88,7 @@ export type RuntimeStateSkip =
   | 'broken-json'
   | 'id-mismatch'
   | 'symlink-loop'
+  /** 1 per root whose entries went beyond the limit (the rest were not looked at) */
   | 'over-limit';
 
 /** One container whose state a low-level runtime keeps under a root. */

@@ -98,6 +98,15 @@ export function infoPid(info: Record<string, string>): number | null {
   }
 }
 
+/** A promise that also rejects when the poll's budget runs out (a call that never settles cannot hold the poll). */
+function beforeDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CriError('timeout', 'no answer before the poll deadline', 'ContainerStatus')), Math.max(0, ms));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -135,7 +144,7 @@ export async function pollCri(client: CriClient, opts: CriPollOptions = {}): Pro
         continue;
       }
       try {
-        const r = await client.containerStatus(c.id, true);
+        const r = await beforeDeadline(client.containerStatus(c.id, true), deadline - now());
         const s = r.status;
         if (s) {
           c.state = STATES[str(s.state)] ?? c.state;

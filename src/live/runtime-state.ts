@@ -14,6 +14,8 @@
  * Junk (non-directories, broken JSON, oversize files, symlink loops, huge directories) is skipped,
  * counted per reason and root, and never throws; at most `maxEntries` entries per root are looked at.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { FileViewError, type FileView } from '../core/types.js';
 import type { RuntimeFamily, RuntimeHolding, RuntimeRootRead, RuntimeStateSkip, RuntimeStateSnapshot } from '../containers/types.js';
 
@@ -34,6 +36,51 @@ export interface RuntimeStateOptions {
   /** consult /proc/<pid>/stat for liveness; default: when /proc/1/stat exists in the view */
   procAvailable?: boolean;
   now?: () => number;
+  /**
+   * Read at most `max` names of a directory (host path), saying whether there are more; null =
+   * cannot (the reader then falls back to the view's full readdir). createBoundedLister(root).
+   */
+  listDir?: BoundedLister;
+}
+
+/** Entry kinds from readdir's d_type ("unknown" when the file system does not say). */
+export type EntryKind = 'dir' | 'symlink' | 'other' | 'unknown';
+export type BoundedLister = (hostPath: string, max: number) => { names: Buffer[]; kinds: EntryKind[]; more: boolean } | null;
+
+/**
+ * A directory lister that stops after `max` entries (opendir + readSync), so a root with 100 000
+ * junk entries costs what 4096 cost. Only for a directory whose real path stays inside `root`
+ * (else null: the FileView resolves such links within the root instead).
+ */
+export function createBoundedLister(root: string): BoundedLister {
+  const rootAbs = path.resolve(root);
+  return (hostPath, max) => {
+    let real: string;
+    try {
+      real = fs.realpathSync(path.join(rootAbs, hostPath));
+    } catch {
+      return null;
+    }
+    if (rootAbs !== '/' && real !== rootAbs && !real.startsWith(rootAbs + path.sep)) return null;
+    let dir: fs.Dir | null = null;
+    try {
+      dir = fs.opendirSync(real, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+      const names: Buffer[] = [];
+      const kinds: EntryKind[] = [];
+      for (;;) {
+        const d = dir.readSync();
+        if (!d) return { names, kinds, more: false };
+        if (names.length >= max) return { names, kinds, more: true };
+        const n = d.name as unknown;
+        names.push(Buffer.isBuffer(n) ? n : Buffer.from(String(n)));
+        kinds.push(d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : d.isFile() || d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? 'other' : 'unknown');
+      }
+    } catch {
+      return null;
+    } finally {
+      dir?.closeSync();
+    }
+  };
 }
 
 const ID_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
@@ -139,6 +186,7 @@ export function readRuntimeRoots(view: FileView, roots: RuntimeRootSpec[], opts:
     const read: RuntimeRootRead = { root, usedBy: [...spec.usedBy], exists: false, entries: 0, holdings: 0, skipped: {}, truncated: false, error: null };
     reads.push(read);
     let names: Buffer[];
+    let kinds: EntryKind[] | null = null;
     try {
       const st = view.stat(root);
       if (!st) continue;
@@ -147,16 +195,26 @@ export function readRuntimeRoots(view: FileView, roots: RuntimeRootSpec[], opts:
         continue;
       }
       read.exists = true;
-      names = view.readdirRaw(root);
+      const bounded = opts.listDir?.(root, maxEntries) ?? null;
+      if (bounded) {
+        names = bounded.names;
+        kinds = bounded.kinds;
+        if (bounded.more) {
+          read.truncated = true;
+          bump(read.skipped, 'over-limit');
+        }
+      } else {
+        names = view.readdirRaw(root);
+        if (names.length > maxEntries) {
+          read.truncated = true;
+          bump(read.skipped, 'over-limit');
+        }
+      }
     } catch (e) {
       read.error = e instanceof Error ? e.message : String(e);
       continue;
     }
     read.entries = Math.min(names.length, maxEntries);
-    if (names.length > maxEntries) {
-      read.truncated = true;
-      bump(read.skipped, 'over-limit', names.length - maxEntries);
-    }
     for (let i = 0; i < read.entries; i++) {
       const raw = names[i] as Buffer;
       const id = raw.toString('utf8');
@@ -165,9 +223,15 @@ export function readRuntimeRoots(view: FileView, roots: RuntimeRootSpec[], opts:
         continue;
       }
       const dir = `${root}/${id}`;
+      // d_type says "not a directory": skipped without a system call
+      const known = kinds?.[i];
+      if (known === 'other') {
+        bump(read.skipped, 'not-a-directory');
+        continue;
+      }
       let kind: string | null;
       try {
-        kind = view.stat(dir)?.kind ?? null;
+        kind = known === 'dir' ? 'dir' : (view.stat(dir)?.kind ?? null);
       } catch (e) {
         bump(read.skipped, e instanceof FileViewError && e.code === 'ELOOP' ? 'symlink-loop' : 'unreadable');
         continue;
