@@ -59,9 +59,11 @@ export function createConfigEvaluator(opts: ConfigEvaluatorOptions): ConfigEvalu
   let closed = false;
   /** the evaluation in flight (evaluations are serialised by the caller; a second one waits) */
   let chain: Promise<unknown> = Promise.resolve();
-  let current: { id: number; resolve: (r: ConfigReport) => void; reject: (e: Error) => void } | null = null;
+  let current: { id: number; worker: Worker; resolve: (r: ConfigReport) => void; reject: (e: Error) => void } | null = null;
 
-  const fail = (err: Error): void => {
+  /** fail the evaluation in flight (only if it runs on `on`, when given) */
+  const fail = (err: Error, on?: Worker): void => {
+    if (on && current?.worker !== on) return;
     const c = current;
     current = null;
     c?.reject(err);
@@ -84,14 +86,15 @@ export function createConfigEvaluator(opts: ConfigEvaluatorOptions): ConfigEvalu
     });
     w.on('error', (err) => {
       if (worker === w) worker = null;
+      if (current?.worker !== w) return;
       crashes++;
-      fail(new Error(`configuration worker failed: ${err.message}`));
+      fail(new Error(`configuration worker failed: ${err.message}`), w);
     });
     w.on('exit', (code) => {
       if (worker === w) worker = null;
-      if (current) {
+      if (current?.worker === w) {
         crashes++;
-        fail(new Error(`configuration worker exited (code ${code}) during an evaluation`));
+        fail(new Error(`configuration worker exited (code ${code}) during an evaluation`), w);
       }
     });
     return w;
@@ -118,6 +121,7 @@ export function createConfigEvaluator(opts: ConfigEvaluatorOptions): ConfigEvalu
       timer.unref();
       current = {
         id,
+        worker: w,
         resolve: (r) => {
           clearTimeout(timer);
           resolve(r);

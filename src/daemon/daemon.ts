@@ -51,6 +51,10 @@ export interface EventPipeline {
   snapshot(nowMs: number): EventSnapshot;
   /** the events detector's input at nowMs (src/findings/engine.ts) */
   findingsSource(nowMs: number): EventsSource;
+  /** state for open incidents, persisted with the journal cursor (src/events/state-store.ts) */
+  exportState?(): unknown;
+  /** restore it at start; throws (with a `reason`) when it is unusable */
+  importState?(state: unknown): void;
 }
 
 export type EventPipelineFactory = (opts: {
@@ -72,7 +76,14 @@ export interface JournalSource {
   health(): SourceHealth;
 }
 
-export type JournalSourceFactory = (opts: { sink: EntrySink; flags: RunFlags; log: Logger; clock: Clock }) => JournalSource;
+/** The consumer state a journal source persists with its cursor and restores at start (see FollowerDeps.checkpoint). */
+export interface JournalCheckpoint {
+  export(): unknown;
+  import(state: unknown): void;
+  onRestoreProblem(reason: string, detail: string): void;
+}
+
+export type JournalSourceFactory = (opts: { sink: EntrySink; flags: RunFlags; log: Logger; clock: Clock; checkpoint?: JournalCheckpoint }) => JournalSource;
 
 /** The real event pipeline (src/events), with the run flags' thresholds. */
 export const eventPipelineFactory: EventPipelineFactory = (o) =>
@@ -84,8 +95,9 @@ export const eventPipelineFactory: EventPipelineFactory = (o) =>
   });
 
 /** The real journal source: journalctl following the host journal (or --journal-directory), cursor in --state-dir. */
-export const journalFollowerFactory: JournalSourceFactory = ({ sink, flags, log, clock }) => {
+export const journalFollowerFactory: JournalSourceFactory = ({ sink, flags, log, clock, checkpoint }) => {
   const follower = createJournalFollower({
+    ...(checkpoint ? { checkpoint } : {}),
     directories: journalDirectories(path.resolve(flags.root), flags.journalDirectory ?? undefined),
     stateDir: flags.stateDir,
     clock,
@@ -153,6 +165,9 @@ export interface Daemon {
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** how long start() waits for the first configuration evaluation before it listens anyway */
+const FIRST_EVAL_WAIT_MS = 2000;
 
 const OFF_JOURNAL: SourceHealth = { up: false, mode: 'off', restarts: 0, lastEntryAtUs: null, lastError: null };
 
@@ -492,22 +507,34 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       log.error('config watcher failed to start; SIGHUP still re-reads the files', { err: errText(err) });
     }
 
-    await runEngine('start');
+    // wait for the first evaluation, but not for long: a hostile tree must not keep the daemon from
+    // listening (/readyz says not ready until the engine has run; the result reaches the pipeline then)
+    const first = runEngine('start');
+    await Promise.race([first, new Promise<void>((r) => setTimeout(r, FIRST_EVAL_WAIT_MS).unref())]);
     if (deps.createPipeline) {
       try {
+        // the files seed the default-runtime timeline at the first journal entry, exactly as in `scan`,
+        // so a backlog read after start is judged as a post-mortem of the same journal would be
         pipeline = deps.createPipeline({ clock, config: report, thresholds: flags.thresholds, counters: metrics.events });
-        if (report) pipeline.setConfig(report, clock());
       } catch (err) {
         log.error('event pipeline failed to start; events are unavailable', { err: errText(err) });
         pipeline = null;
       }
-        // the files seed the default-runtime timeline at the first journal entry, exactly as in `scan`,
-        // so a backlog read after start is judged as a post-mortem of the same journal would be
     }
 
     if (deps.createJournal && !flags.noJournal) {
       try {
-        journal = deps.createJournal({ sink, flags, log: log.with({ source: 'journal' }), clock });
+        // the event state is saved with the journal cursor and restored from it (a restart never resolves a page)
+        const p = pipeline;
+        const checkpoint: JournalCheckpoint | undefined =
+          p?.exportState && p.importState
+            ? {
+                export: () => p.exportState!(),
+                import: (s) => p.importState!(s),
+                onRestoreProblem: (reason) => metrics.journal.stateRestoreFailure(reason),
+              }
+            : undefined;
+        journal = deps.createJournal({ sink, flags, log: log.with({ source: 'journal' }), clock, ...(checkpoint ? { checkpoint } : {}) });
         await journal.start();
       } catch (err) {
         journalFault = errText(err);
