@@ -1,6 +1,6 @@
 /**
  * Flags of `crio-sentinel run`, in the style of the Prometheus exporters (`--web.listen-address`,
- * `--web.config.file`, `--log.level`-like `--log-level`). Pure: argv, env and the host name in,
+ * `--web.config.file`, `--log.level`; `--log-level` stays as an alias). Pure: argv, env and the host name in,
  * a RunFlags value out; bad input throws UserError (the CLI prints one line and exits 3).
  */
 import { parseArgs } from 'node:util';
@@ -91,6 +91,9 @@ const OPTIONS = {
   'node-name': { type: 'string' },
   'node-facts': { type: 'string' },
   ...THRESHOLD_OPTIONS,
+  'log.level': { type: 'string' },
+  'log.format': { type: 'string' },
+  // the spellings before node_exporter's, kept as aliases
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   demo: { type: 'boolean' },
@@ -122,8 +125,8 @@ socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page
   --exec-loop-count=N         permission-denied exec failures that make a loop (default 3)
   --exec-loop-window=DUR      ... within this window (default 60s)
   --exec-loop-quiet=DUR       a loop ends after this long without failures (default 5m)
-  --log-level=LEVEL           debug|info|warn|error (default info)
-  --log-format=FORMAT         logfmt|json (default logfmt)
+  --log.level=LEVEL           debug|info|warn|error (default info; alias --log-level)
+  --log.format=FORMAT         logfmt|json (default logfmt; alias --log-format)
   --demo                      run against the bundled example node (or the node tree given with --root)
                               and replay the bundled incident
   --help, --version
@@ -141,6 +144,15 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
     const v = values[k];
     return typeof v === 'string' ? v : undefined;
   };
+  /** node_exporter's spelling, or its older alias (errors name the one given); both given must agree */
+  const aliased = (name: 'log.level' | 'log.format', alias: 'log-level' | 'log-format'): { value: string | undefined; flag: string } => {
+    const a = str(name);
+    const b = str(alias);
+    if (a !== undefined && b !== undefined && a !== b) throw new UserError(`--${name} "${a}" and its alias --${alias} "${b}" disagree`);
+    return { value: a ?? b, flag: a === undefined && b !== undefined ? alias : name };
+  };
+  const logLevel = aliased('log.level', 'log-level');
+  const logFormat = aliased('log.format', 'log-format');
   const demo = values.demo === true;
   const root = str('root') ?? '/';
   if (root === '') throw new UserError('--root: must not be empty');
@@ -169,8 +181,8 @@ export function parseRunFlags(argv: string[], env: Record<string, string | undef
       { 'stuck-threshold': str('stuck-threshold'), 'exec-loop-count': str('exec-loop-count'), 'exec-loop-window': str('exec-loop-window'), 'exec-loop-quiet': str('exec-loop-quiet') },
       demo ? '20s' : '2m',
     ),
-    logLevel: oneOf(str('log-level') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'log-level'),
-    logFormat: oneOf(str('log-format') ?? 'logfmt', ['logfmt', 'json'] as const, 'log-format'),
+    logLevel: oneOf(logLevel.value ?? 'info', ['debug', 'info', 'warn', 'error'] as const, logLevel.flag),
+    logFormat: oneOf(logFormat.value ?? 'logfmt', ['logfmt', 'json'] as const, logFormat.flag),
     demo,
     help: values.help === true,
     version: values.version === true,

@@ -89,6 +89,15 @@ describe('run flags', () => {
     }
   });
 
+  it('takes --log.level and --log.format as node_exporter spells them; the dashed spellings are aliases', () => {
+    expect(parseRunFlags(['--log.level=debug', '--log.format', 'json'], {}, 'h')).toMatchObject({ logLevel: 'debug', logFormat: 'json' });
+    expect(parseRunFlags(['--log-level', 'warn', '--log-format=json'], {}, 'h')).toMatchObject({ logLevel: 'warn', logFormat: 'json' });
+    expect(parseRunFlags(['--log.level', 'error', '--log-level', 'error'], {}, 'h').logLevel).toBe('error');
+    expect(() => parseRunFlags(['--log.level', 'debug', '--log-level', 'info'], {}, 'h')).toThrow('--log.level "debug" and its alias --log-level "info" disagree');
+    expect(() => parseRunFlags(['--log.level', 'trace'], {}, 'h')).toThrow(/^--log\.level: expected one of debug\|info\|warn\|error, got "trace"$/);
+    expect(() => parseRunFlags(['--log.format', 'text'], {}, 'h')).toThrow(/^--log\.format: expected one of logfmt\|json/);
+  });
+
   it('durations and listen addresses', () => {
     expect(parseDuration('2m', 'x')).toBe(120_000);
     expect(parseDuration('1h2m3s', 'x')).toBe(3_723_000);
