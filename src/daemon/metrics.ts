@@ -119,18 +119,6 @@ const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly S
 /** Every kill-failure reason the correlator reports (the `reason` label), for the 0 initialisation. */
 const KILL_REASONS = ['permission_denied', 'deadline_exceeded', 'handler_missing', 'no_such_process', 'other'] as const satisfies readonly FailureReason[];
 
-/** Active exec loops: one active exec-permission-denied-loop finding per container. */
-function activeLoops(findings: Finding[]): number {
-  const ids = new Set<string>();
-  let unnamed = 0;
-  for (const f of findings) {
-    if (f.id !== 'exec-permission-denied-loop') continue;
-    if (f.subject?.containerId) ids.add(f.subject.containerId);
-    else unnamed++;
-  }
-  return ids.size + unnamed;
-}
-
 /**
  * The default runtime in force for runtime operations, as the event counters label it: the runtime
  * layer's default seen in the journal, else the configured one, else the files' (the order of
@@ -427,10 +415,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 
   new Gauge({
     name: n('exec_loops_active'),
-    help: 'Containers whose exec probes fail with permission denied in a loop now: the active exec-permission-denied-loop findings (a loop ends after the quiet period without failures).',
+    help: 'Containers whose exec probes fail with permission denied in a loop now (a loop ends after the quiet period without failures); one exec-permission-denied-loop finding each.',
     registers,
     collect() {
-      this.set(activeLoops(status().findings));
+      // the correlator's count over every container it remembers, not the bounded lists
+      const ev = status().events;
+      this.set(ev ? ev.totals.execPermissionDenied.activeLoops : 0);
     },
   });
 

@@ -1,7 +1,7 @@
 /**
  * The metric semantics the alert lifecycle depends on (issue #10 item 3):
- * - exec_loops_active follows the ACTIVE exec-loop findings, so CrioSentinelExecPermissionDeniedLoop
- *   resolves when a loop ends (exec_loops keeps counting loops ever seen);
+ * - exec_loops_active counts the loops going on now (the correlator's total), so
+ *   CrioSentinelExecPermissionDeniedLoop resolves when a loop ends (exec_loops counts loops ever seen);
  * - findings_active{severity} counts what the status page counts (the raised severity);
  * - the stop/kill/exec counters exist at 0 on a healthy node.
  */
@@ -36,25 +36,27 @@ const value = (s: Sample[], name: string, labels: Record<string, string> = {}): 
 const pageCount = (st: DaemonStatus, sev: Finding['severity']): number => st.findings.filter((f) => f.severity === sev).length;
 
 describe('metrics the alert lifecycle depends on', () => {
-  it('exec_loops_active follows the active findings: the loop ends, the gauge drops to 0 while exec_loops still remembers it', async () => {
+  it('exec_loops_active counts the loops going on now: the loop ends, the gauge drops to 0 while exec_loops still remembers it', async () => {
     const looping = demoStatus();
-    expect(looping.events!.execPermissionDenied.filter((e) => e.loop)).toHaveLength(1);
+    expect(looping.events!.totals.execPermissionDenied).toMatchObject({ loops: 1, activeLoops: 1 });
     let s = await scrape(() => looping);
     expect(value(s, 'crio_sentinel_exec_loops_active')).toBe(1);
     expect(value(s, 'crio_sentinel_exec_loops')).toBe(1);
 
-    // the quiet period passed: the correlator no longer raises the finding, the snapshot row keeps loop: true
+    // the quiet period passed: the correlator says the loop is no longer active; it was seen, though
     const ended = demoStatus({ findings: demoStatus().findings.filter((f) => f.id !== 'exec-permission-denied-loop') });
+    ended.events!.execPermissionDenied = ended.events!.execPermissionDenied.map((e) => ({ ...e, active: false }));
+    ended.events!.totals.execPermissionDenied.activeLoops = 0;
     s = await scrape(() => ended);
     expect(value(s, 'crio_sentinel_exec_loops_active')).toBe(0);
     expect(value(s, 'crio_sentinel_exec_loops')).toBe(1);
   });
 
-  it('exec_loops_active counts one per container, not per finding object', async () => {
-    const loop = demoStatus().findings.find((f) => f.id === 'exec-permission-denied-loop')!;
-    const other: Finding = { ...loop, subject: { ...loop.subject, containerId: 'ab'.repeat(32) } };
-    const st = demoStatus({ findings: [loop, { ...loop }, other] });
-    expect(value(await scrape(() => st), 'crio_sentinel_exec_loops_active')).toBe(2);
+  it('exec_loops_active is the correlator total, not the bounded list or the findings capped at 20 subjects', async () => {
+    const st = demoStatus();
+    st.events!.totals.execPermissionDenied = { ...st.events!.totals.execPermissionDenied, total: 250, shown: 200, truncated: true, loops: 240, activeLoops: 230 };
+    expect(st.findings.filter((f) => f.id === 'exec-permission-denied-loop').length).toBeLessThan(230);
+    expect(value(await scrape(() => st), 'crio_sentinel_exec_loops_active')).toBe(230);
   });
 
   it('findings_active{severity} counts what the status page counts, by the raised severity', async () => {
@@ -106,6 +108,6 @@ describe('metrics the alert lifecycle depends on', () => {
     const s = await scrape(() => demoStatus({ events: null, config: { report: null, lastReloadAt: null, reloads: { success: 0, failure: 0 }, lastError: null } }));
     expect(pick(s, 'crio_sentinel_stop_rpc_failures_total')).toEqual([]);
     expect(pick(s, 'crio_sentinel_container_kill_failures_total')).toEqual([]);
-    expect(value(s, 'crio_sentinel_exec_loops_active')).toBe(1);
+    expect(value(s, 'crio_sentinel_exec_loops_active')).toBe(0);
   });
 });
