@@ -13,14 +13,16 @@
 import type { ConfigReport, FileView, Finding, LiveCrio, NodeFacts } from '../core/types.js';
 import type { Resolution } from '../config/resolution.js';
 import { finalizeDraft, mergeFindings } from './catalogue.js';
-import { detectConfig } from './detectors/config.js';
+import { detectConfig, lowLevelRuntime } from './detectors/config.js';
 import { detectEvents, type EventsSource } from './detectors/events.js';
 import { detectLive, type MovingPods } from './detectors/live.js';
 import { detectNode } from './detectors/node.js';
 import type { FindingDraft } from './types.js';
 
 export interface FindingSources {
-  /** the files, as the config engine resolved them (its findings are the config detector's) */
+  /** the files where they are read: the config detector runs on the resolution (check, fix, the report step) */
+  files?: { resolution: Resolution; view: FileView } | null;
+  /** the files as a ConfigReport evaluated elsewhere (the daemon's engine run): its findings are the config detector's */
   config?: ConfigReport | null;
   /** the journal, evaluated at one time */
   events?: EventsSource | null;
@@ -41,7 +43,9 @@ function finalize(drafts: FindingDraft[], alsoActive: readonly Finding[]): Findi
 
 /** Every finding the given sources support, with catalogue severities, sorted. */
 export function evaluateFindings(s: FindingSources): Finding[] {
+  const files = s.files ? detectConfig(s.files.resolution, s.files.view).drafts : [];
   const drafts: FindingDraft[] = [
+    ...files,
     ...detectEvents(s),
     ...detectLive({ config: s.config ?? null, live: s.live ?? null, events: s.events ?? null, movingPods: s.movingPods ?? null }),
     ...detectNode({ node: s.node ?? null, config: s.config ?? null, live: s.live ?? null, events: s.events ?? null }),
@@ -56,6 +60,5 @@ export function evaluateFindings(s: FindingSources): Finding[] {
  * config detector's drafts finalized by the catalogue, plus the wrapper's low-level runtime.
  */
 export function configFindingsReport(r: Resolution, view: FileView): { findings: Finding[]; lowLevelRuntime: { wrapper: string; binary: string | null } | null } {
-  const found = detectConfig(r, view);
-  return { findings: mergeFindings(finalize(found.drafts, [])), lowLevelRuntime: found.lowLevelRuntime };
+  return { findings: evaluateFindings({ files: { resolution: r, view } }), lowLevelRuntime: lowLevelRuntime(r, view) };
 }

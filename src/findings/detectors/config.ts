@@ -85,6 +85,26 @@ function nvidiaInText(text: string): { tables: { name: string; line: number | nu
   return { tables, defaultLine: dr };
 }
 
+/**
+ * Which low-level runtime the NVIDIA wrapper really runs (its config.toml `runtimes`, first existing
+ * executable): for the default handler when it is the wrapper, else the first NVIDIA handler. Null
+ * when no valid NVIDIA handler exists or the config does not resolve.
+ */
+export function wrapperResolution(r: Resolution, view: FileView): { lowLevelRuntime: { wrapper: string; binary: string | null }; config: WrapperConfig } | null {
+  const nvidiaHandlers = [...r.validated.values()].filter((v) => !v.dropped && v.view.isNvidia);
+  if (nvidiaHandlers.length === 0 || r.fatal) return null;
+  const config = readWrapperConfig(view);
+  const binary = resolveWrapperBinary(view, config);
+  const def = r.defaultRuntime ? r.validated.get(r.defaultRuntime.name) : undefined;
+  const wrapperH = def && def.view.isNvidia ? def : nvidiaHandlers[0]!;
+  return { lowLevelRuntime: { wrapper: wrapperH.view.runtimePath, binary }, config };
+}
+
+/** The `lowLevelRuntime` of the check JSON contract. */
+export function lowLevelRuntime(r: Resolution, view: FileView): { wrapper: string; binary: string | null } | null {
+  return wrapperResolution(r, view)?.lowLevelRuntime ?? null;
+}
+
 export function detectConfig(r: Resolution, view: FileView): ConfigFindings {
   const out: FindingDraft[] = [];
   const dir = r.configDir || '/etc/crio/crio.conf.d';
@@ -230,13 +250,11 @@ export function detectConfig(r: Resolution, view: FileView): ConfigFindings {
 
   // ---- NVIDIA wrapper: low-level runtime, AppArmor, runtime_root
   const nvidiaHandlers = [...r.validated.values()].filter((v) => !v.dropped && v.view.isNvidia);
-  let lowLevelRuntime: ConfigFindings['lowLevelRuntime'] = null;
-  let wrapperConfig: WrapperConfig | null = null;
-  if (nvidiaHandlers.length > 0 && !r.fatal) {
-    wrapperConfig = readWrapperConfig(view);
-    const binary = resolveWrapperBinary(view, wrapperConfig);
-    const wrapperH = nvidiaIsDefault && def ? def : (nvidiaHandlers[0] as (typeof nvidiaHandlers)[number]);
-    lowLevelRuntime = { wrapper: wrapperH.view.runtimePath, binary };
+  const wrapper = wrapperResolution(r, view);
+  const lowLevelRuntime = wrapper?.lowLevelRuntime ?? null;
+  const wrapperConfig: WrapperConfig | null = wrapper?.config ?? null;
+  if (wrapper && wrapperConfig) {
+    const binary = wrapper.lowLevelRuntime.binary;
     const cfgEvidence = wrapperConfig.defaulted
       ? `${NVIDIA_RUNTIME_CONFIG}${wrapperConfig.file ? ' has no [nvidia-container-runtime] runtimes' : ' is absent'}: toolkit default runtimes = ["runc", "crun"] assumed (toolkit ≥ 1.18)${wrapperConfig.error ? ` (${wrapperConfig.error})` : ''}`
       : `file ${NVIDIA_RUNTIME_CONFIG}${wrapperConfig.line !== null ? ` line ${wrapperConfig.line}` : ''}: runtimes = ${JSON.stringify(wrapperConfig.runtimes)}`;
