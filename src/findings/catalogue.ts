@@ -201,6 +201,45 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     remediation: () =>
       "Every pod on this node runs through the NVIDIA wrapper for nothing. Keep the node on CRI-O's own runtime (crun or runc) and select NVIDIA only through a RuntimeClass on GPU nodes.",
   },
+  // ------------------------------------------------------------------ containers (CRI + runtime roots: src/findings/detectors/containers.ts)
+  {
+    id: 'containers-will-change-runtime',
+    severity: 'warning',
+    title: 'Running containers will be driven by another runtime after the next CRI-O start',
+    source: 'containers',
+    remediation: (p) =>
+      `Do not restart CRI-O with these files while ${p.count ?? 'these'} container(s) run${p.pods ? ` (${p.pods})` : ''}: after the start, ` +
+      `${p.handlerAfter ? `handler "${p.handlerAfter}"` : 'the new runtime'} looks for them where ${p.createdFamily ?? 'the runtime that created them'} did not put them` +
+      `${p.createdRoot ? ` (their state is in ${p.createdRoot})` : ''}, and stop, exec and kill fail. Drain the node first, or revert the change (\`crio-sentinel pods\` lists the containers).`,
+  },
+  {
+    id: 'containers-driven-by-other-runtime',
+    severity: 'critical',
+    title: 'Containers are driven by a runtime that did not create them',
+    source: 'containers',
+    remediation: (p) =>
+      `CRI-O now drives ${p.count ?? 'these'} container(s)${p.pods ? ` (${p.pods})` : ''} with ${p.handlerNow ? `"${p.handlerNow}"` : 'a runtime'} that cannot see them` +
+      `${p.createdRoot ? ` (their state is in ${p.createdRoot}, ${p.createdFamily ?? ''})` : ''}: stop, exec and kill fail. Restore the handler or default_runtime they were created with and restart CRI-O, then drain the node.`,
+  },
+  {
+    id: 'container-orphaned-in-runtime',
+    severity: 'critical',
+    title: 'CRI-O reports containers exited that a low-level runtime still runs',
+    source: 'containers',
+    remediation: (p) =>
+      `${p.count ?? 'These'} container(s)${p.pods ? ` (${p.pods})` : ''} are exited or unknown to CRI-O but their processes live on under ${p.createdFamily ?? 'the low-level runtime'}` +
+      `${p.createdRoot ? ` (${p.createdRoot})` : ''}: their memory and GPU memory stay allocated and kubelet may start second copies. ` +
+      'Restore the runtime configuration that created them and restart CRI-O so it sees them again, or stop them with that runtime directly (e.g. runc --root <root> kill <id> KILL), then drain the node.',
+  },
+  {
+    id: 'container-unknown-to-crio',
+    severity: 'warning',
+    title: 'A runtime root runs containers CRI-O does not list',
+    source: 'containers',
+    remediation: (p) =>
+      `${p.count ?? 'These'} container(s) created by CRI-O still run under ${p.createdFamily ?? 'a low-level runtime'}${p.createdRoot ? ` (${p.createdRoot})` : ''} but CRI-O no longer lists them: nothing will stop them. ` +
+      'Check whether another CRI-O instance owns them; otherwise stop them with the runtime that holds them and remove their state.',
+  },
   // ------------------------------------------------------------------ events (the journal)
   {
     id: 'default-changed-under-running-pods',
