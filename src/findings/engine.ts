@@ -8,12 +8,15 @@
  *   files   ─► ConfigReport (its findings: the config detector, run where the files were read)
  *   journal ─► EventsSource (correlator + timeline + snapshot)      ─┐
  *   CRI-O socket / process ─► LiveCrio                               ├─► evaluateFindings ─► Finding[]
- *   node facts ─► NodeFacts; container model ─► MovingPods, drafts  ─┘
+ *   node facts ─► NodeFacts; CRI + runtime roots ─► ContainerModel   ─┘
  */
 import type { ConfigReport, FileView, Finding, LiveCrio, NodeFacts } from '../core/types.js';
 import type { Resolution } from '../config/resolution.js';
 import { finalizeDraft, mergeFindings } from './catalogue.js';
+import type { ContainerModel } from '../containers/types.js';
+import { movingPodsOf } from '../containers/model.js';
 import { detectConfig, lowLevelRuntime } from './detectors/config.js';
+import { detectContainers } from './detectors/containers.js';
 import { detectEvents, type EventsSource } from './detectors/events.js';
 import { detectLive, type MovingPods } from './detectors/live.js';
 import { detectNode } from './detectors/node.js';
@@ -29,7 +32,9 @@ export interface FindingSources {
   /** the running CRI-O (socket, process); absent in `check` and `scan` */
   live?: LiveCrio | null;
   node?: NodeFacts | null;
-  /** pods that move to another runtime at the next CRI-O start (container model) */
+  /** the per-container runtime model (CRI + runtime roots + files + timeline): `run` and `pods` */
+  containers?: ContainerModel | null;
+  /** pods that move to another runtime at the next CRI-O start; default: from `containers` */
   movingPods?: MovingPods | null;
   /** drafts of detectors whose sources are evaluated elsewhere (e.g. the container model) */
   extra?: FindingDraft[] | null;
@@ -47,8 +52,9 @@ export function evaluateFindings(s: FindingSources): Finding[] {
   const drafts: FindingDraft[] = [
     ...files,
     ...detectEvents(s),
-    ...detectLive({ config: s.config ?? null, live: s.live ?? null, events: s.events ?? null, movingPods: s.movingPods ?? null }),
+    ...detectLive({ config: s.config ?? null, live: s.live ?? null, events: s.events ?? null, movingPods: s.movingPods ?? (s.containers ? movingPodsOf(s.containers) : null) }),
     ...detectNode({ node: s.node ?? null, config: s.config ?? null, live: s.live ?? null, events: s.events ?? null }),
+    ...detectContainers(s),
     ...(s.extra ?? []),
   ];
   const configFindings = s.config?.findings ?? [];
