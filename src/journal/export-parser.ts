@@ -72,6 +72,8 @@ function slotOf(buf: Buffer, start: number, end: number): number {
 }
 
 const MAX_NAME = 64;
+/** decoded values remembered per field (see str()) */
+const CACHE_WAYS = 4;
 /** absurd binary length: larger than journald could ever store (DATA_SIZE_MAX is 768 MiB) */
 const MAX_BINARY = 1024 * 1024 * 1024;
 
@@ -127,9 +129,12 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
     oversize = false;
   }
 
-  // last decoded value per slot: unit, identifier, transport, stream and boot ids repeat from entry to entry
-  const cacheBytes: (Buffer | null)[] = new Array<Buffer | null>(NSLOTS).fill(null);
-  const cacheStr: string[] = new Array<string>(NSLOTS).fill('');
+  // the last CACHE_WAYS decoded values per slot: unit, identifier, transport, stream and boot ids
+  // repeat from entry to entry, and crio and kubelet lines alternate, so one value per slot would
+  // miss on most entries (a miss decodes the string and copies the bytes)
+  const cacheBytes: (Buffer | null)[] = new Array<Buffer | null>(NSLOTS * CACHE_WAYS).fill(null);
+  const cacheStr: string[] = new Array<string>(NSLOTS * CACHE_WAYS).fill('');
+  const cacheNext: number[] = new Array<number>(NSLOTS).fill(0);
 
   function str(slot: number): string | null {
     const b = sb[slot];
@@ -138,15 +143,21 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
     const e = se[slot] as number;
     const n = e - s;
     if (slot === S_CURSOR || n > 64) return b.toString('utf8', s, e);
-    const c = cacheBytes[slot];
-    if (c !== null && c !== undefined && c.length === n) {
+    const base = slot * CACHE_WAYS;
+    for (let w = base; w < base + CACHE_WAYS; w++) {
+      const c = cacheBytes[w];
+      if (c === null || c === undefined || c.length !== n) continue;
       let i = 0;
       while (i < n && c[i] === b[s + i]) i++;
-      if (i === n) return cacheStr[slot] as string;
+      if (i === n) return cacheStr[w] as string;
     }
     const v = b.toString('utf8', s, e);
-    cacheBytes[slot] = Buffer.from(b.subarray(s, e));
-    cacheStr[slot] = v;
+    const copy = Buffer.allocUnsafeSlow(n);
+    b.copy(copy, 0, s, e);
+    const w = base + (cacheNext[slot] as number);
+    cacheNext[slot] = ((cacheNext[slot] as number) + 1) % CACHE_WAYS;
+    cacheBytes[w] = copy;
+    cacheStr[w] = v;
     return v;
   }
 

@@ -162,6 +162,19 @@ describe('export parser', () => {
     expect(filtered).toEqual([['kubelet.service', 'kubelet', T0]]);
   });
 
+  it('decodes repeating field values right while more distinct values than its cache holds alternate (same lengths, one byte apart)', () => {
+    const ids = ['unit-a', 'unit-b', 'unit-c', 'unit-d', 'unit-e', 'unit-f', 'unit-\u00e9'];
+    const entries: FixtureEntry[] = [];
+    for (let i = 0; i < 60; i++) {
+      const id = ids[(i * 5) % ids.length]!;
+      entries.push({ realtimeUs: T0 + i, unit: `${id}.service`, identifier: id, transport: i % 3 ? 'stdout' : 'syslog', streamId: `s${i % 6}`, message: `m${i}` });
+    }
+    for (const size of [7, 4096]) {
+      const r = parseAll(toExport(entries), size);
+      expect(r.entries.map((e) => [e.unit, e.identifier, e.transport, e.streamId])).toEqual(entries.map((e) => [e.unit, e.identifier, e.transport, e.streamId]));
+    }
+  });
+
   it('ignores unknown and future __ fields and stray blank lines', () => {
     const data = Buffer.from('\n\n__SEQNUM=5\n__SEQNUM_ID=abc\n__REALTIME_TIMESTAMP=10\n__NEW_THING=1\nMESSAGE=m\n\n\n');
     const r = parseAll(data, 2);
