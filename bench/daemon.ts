@@ -108,14 +108,22 @@ export function parseWrk(out: string): { p50: number | null; p90: number | null;
   return { p50: pct('50'), p90: pct('90'), p99: pct('99'), rps: rps ? Number(rps[1]) : null, requests: req ? Number(req[1]) : null, errors, non2xx: nx ? Number(nx[1]) : 0 };
 }
 
-interface Daemon {
+export interface Daemon {
   child: ChildProcess;
   url: string;
   stop(): Promise<void>;
 }
 
-/** Start the daemon; one retry when it dies before listening (counted, reported). */
-async function startDaemon(cli: string, args: string[], retries: { count: number }): Promise<{ daemon: Daemon; spawnedAt: bigint }> {
+/** The node tree the daemon benchmarks run on: crun, runc and the nvidia wrapper, the packaged drop-in. */
+export function benchNodeTree(root: string): void {
+  for (const bin of ['/usr/libexec/crio/crun', '/usr/libexec/crio/runc', '/usr/libexec/crio/conmon', '/usr/bin/nvidia-container-runtime']) put(root, bin, '#!/bin/sh\nexit 0\n', 0o755);
+  put(root, '/etc/nvidia-container-runtime/config.toml', '[nvidia-container-runtime]\nruntimes = ["/usr/libexec/crio/runc"]\n');
+  put(root, '/etc/crio/crio.conf.d/10-crio.conf', PACKAGED);
+  fs.mkdirSync(path.join(root, 'var/run/crio'), { recursive: true });
+}
+
+/** Start `crio-sentinel run` (listening on a free loopback port); one retry when it dies before listening (counted). */
+export async function startDaemon(cli: string, args: string[], retries: { count: number }): Promise<{ daemon: Daemon; spawnedAt: bigint }> {
   try {
     return await startDaemonOnce(cli, args);
   } catch {
@@ -161,7 +169,7 @@ async function startDaemonOnce(cli: string, args: string[], timeoutMs = 20_000):
   return { daemon: { child, url, stop }, spawnedAt };
 }
 
-async function get(url: string): Promise<{ status: number; text: string }> {
+export async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url);
   return { status: res.status, text: await res.text() };
 }
@@ -226,10 +234,7 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
   const journalDir = path.join(base, 'journal');
   const journalFile = path.join(journalDir, 'system.journal');
   fs.mkdirSync(journalDir, { recursive: true });
-  for (const bin of ['/usr/libexec/crio/crun', '/usr/libexec/crio/runc', '/usr/libexec/crio/conmon', '/usr/bin/nvidia-container-runtime']) put(root, bin, '#!/bin/sh\nexit 0\n', 0o755);
-  put(root, '/etc/nvidia-container-runtime/config.toml', '[nvidia-container-runtime]\nruntimes = ["/usr/libexec/crio/runc"]\n');
-  put(root, '/etc/crio/crio.conf.d/10-crio.conf', PACKAGED);
-  fs.mkdirSync(path.join(root, 'var/run/crio'), { recursive: true });
+  benchNodeTree(root);
   // a recent incident in the journal so that /metrics carries real state (stuck pods, counters)
   await writeJournalDirectoryFile({ entries: o.quick ? 2000 : 5000, containers: 200, incidentEvery: 150, stepUs: 10_000 }, journalFile);
 

@@ -76,7 +76,8 @@ function jsonStr(s: string): string {
   return JSON.stringify(s);
 }
 
-function emitter(name: string, f: {
+/** An emitter's static fields (also used by bench/vs-npd.ts for the other units of a mixed journal). */
+export function emitter(name: string, f: {
   unit: string | null; identifier: string; transport: string; comm?: string; exe?: string; cmdline?: string;
   streamId?: string; priority?: number; facility?: number; uid?: number;
 }): Emitter {
@@ -518,6 +519,12 @@ export type OutputFormat = 'export' | 'json';
 /** Stream `opts.entries` entries to `out` with back-pressure; resolves when everything is flushed to `out`. */
 export async function writeJournalStream(opts: GenOptions, format: OutputFormat, out: Writable): Promise<JournalGenerator['stats']> {
   const gen = createJournalGenerator(opts);
+  await writeEntryStream(() => gen.next(), format, out);
+  return gen.stats;
+}
+
+/** Write the entries `next` returns (until null) in export or JSON-lines format, 1 MiB at a time, honouring backpressure. */
+export async function writeEntryStream(next: () => GenEntry | null, format: OutputFormat, out: Writable): Promise<void> {
   const chunk: (Buffer | string)[] = [];
   let size = 0;
   let seq = 0;
@@ -533,14 +540,13 @@ export async function writeJournalStream(opts: GenOptions, format: OutputFormat,
       out.once('error', onErr);
     });
   };
-  for (let e = gen.next(); e !== null; e = gen.next()) {
+  for (let e = next(); e !== null; e = next()) {
     const rec = format === 'export' ? exportRecord(e) : jsonRecord(e, seq++);
     chunk.push(rec);
     size += rec.length;
     if (size >= 1 << 20) await flush();
   }
   await flush();
-  return gen.stats;
 }
 
 /** Write a file in export or JSON-lines format. */
@@ -561,6 +567,13 @@ export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
  * fed from the export stream. Re-running on the same file appends.
  */
 export async function writeJournalDirectoryFile(opts: GenOptions, file: string, journalRemote = JOURNAL_REMOTE): Promise<JournalGenerator['stats']> {
+  const gen = createJournalGenerator(opts);
+  await writeEntriesToJournal(() => gen.next(), file, journalRemote);
+  return gen.stats;
+}
+
+/** Build a real journal file from the entries `next` returns (until null), as writeJournalDirectoryFile does. */
+export async function writeEntriesToJournal(next: () => GenEntry | null, file: string, journalRemote = JOURNAL_REMOTE): Promise<void> {
   const child = spawn(journalRemote, ['-o', file, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -569,11 +582,10 @@ export async function writeJournalDirectoryFile(opts: GenOptions, file: string, 
     child.once('error', reject);
     child.once('close', (code) => resolve(code ?? -1));
   });
-  const stats = await writeJournalStream(opts, 'export', child.stdin);
+  await writeEntryStream(next, 'export', child.stdin);
   child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`${journalRemote} exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return stats;
 }
 
 // ------------------------------------------------------------------ command line

@@ -8,6 +8,9 @@
  * bench/results.json (bench/results-quick.json with --quick) and are printed as a table.
  * Running only some benchmarks merges their results into the existing file. Exit status 0 unless
  * the run itself fails; with --strict, 1 when a figure is over its limit.
+ *
+ * `vs-npd` (issue #12, bench/vs-npd.ts) needs NPD_BIN=/path/to/node-problem-detector; without it
+ * it is reported as skipped, with the reason.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +23,7 @@ import { DAEMON_BENCHMARKS, runDaemonBenchmarks, type BenchResult } from './daem
 import { JOURNAL_REMOTE, writeJournalDirectoryFile } from './generate.js';
 import { median, round, runChild, shippedNodeFlags, type ChildRun } from './measure.js';
 import { NAIVE_PATTERN_COUNT } from './naive.js';
+import { runVsNpd, VS_NPD_RESULTS } from './vs-npd.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -37,7 +41,7 @@ function snapshotBuild(work: string): string {
   return app;
 }
 
-export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS] as const;
+export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS, 'vs-npd'] as const;
 
 export interface Results {
   machine: { cpus: number; cpuModel: string; node: string; date: string; memoryGb: number };
@@ -258,14 +262,14 @@ async function memory10m(ctx: Ctx): Promise<BenchResult> {
 
 function printTable(res: Results, names: readonly string[]): void {
   const rows = [['benchmark', 'value', 'baseline', 'ratio', 'limit', 'pass']];
-  for (const n of names) {
+  for (const n of names.flatMap((x) => (x === 'vs-npd' ? [...VS_NPD_RESULTS] : [x]))) {
     const b = res.benchmarks[n];
     if (!b) continue;
     if (b.skipped) {
       rows.push([n, 'skipped', '', '', '', b.skipped.slice(0, 60)]);
       continue;
     }
-    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : n === 'scan-vs-grep' || n === 'follow-cpu' ? `ratio ≤ ${b.limit}` : `${b.limit} ${b.unit}`;
+    const lim = n === 'memory-10m' ? `${b.limit} ${b.unit}, growth ≤ 1.1` : n === 'scan-vs-grep' || n === 'follow-cpu' ? `ratio ≤ ${b.limit}` : n.startsWith('vs-npd') ? `CPU ≤ ${b.limit}×, wall ≤ 0.25×, anon ≤ 64 MiB` : `${b.limit} ${b.unit}`;
     rows.push([n, `${b.value} ${b.unit}`, b.baseline === null ? '-' : `${b.baseline} ${b.unit}`, b.ratio === null ? '-' : String(b.ratio), lim, b.pass === null ? '?' : b.pass ? 'PASS' : 'FAIL']);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -349,6 +353,14 @@ export async function main(argv: string[]): Promise<number> {
       for (const [n, r] of Object.entries(await runDaemonBenchmarks({ cli: ctx.cli, work, quick, names: daemonNames, log: ctx.log }))) res.benchmarks[n] = { ...r, measuredAt: at };
       save();
     }
+    if (names.includes('vs-npd')) {
+      ctx.log('vs-npd ...');
+      const at = new Date().toISOString();
+      for (const [n, r] of Object.entries(await runVsNpd({ cli: ctx.cli, work, quick, reps: Number(values.reps ?? (quick ? 1 : 3)), log: ctx.log, npdBin: process.env.NPD_BIN, ...(values.entries ? { entries: ctx.entries } : {}) }))) {
+        res.benchmarks[n] = { ...r, measuredAt: at };
+      }
+      save();
+    }
   } finally {
     if (!userWork && !values.keep) fs.rmSync(work, { recursive: true, force: true });
     else fs.rmSync(app, { recursive: true, force: true });
@@ -356,7 +368,7 @@ export async function main(argv: string[]): Promise<number> {
   ctx.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; results in ${path.relative(process.cwd(), out) || out}`);
   printTable(res, names);
   // a figure over its limit is a finding, not a crash; --strict makes it the exit status
-  const failed = names.some((n) => res.benchmarks[n]?.pass === false);
+  const failed = names.flatMap((x) => (x === 'vs-npd' ? [...VS_NPD_RESULTS] : [x])).some((n) => res.benchmarks[n]?.pass === false);
   return values.strict && failed ? 1 : 0;
 }
 
