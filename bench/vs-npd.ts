@@ -107,7 +107,7 @@ export function bootTimeUs(nowUs = Date.now() * 1000): number {
   return nowUs - Math.floor(up * 1e6);
 }
 
-interface JournalSpec {
+export interface JournalSpec {
   dir: string;
   /** entries written */
   entries: number;
@@ -149,7 +149,7 @@ function sourceOf(e: GenEntry): keyof typeof NPD_RULES | null {
  * with `others` entries of other units after each, evenly spaced between startUs and endUs, then
  * the three end markers.
  */
-async function writeBenchJournal(dir: string, n: number, others: number, startUs: number, endUs: number): Promise<JournalSpec> {
+export async function writeBenchJournal(dir: string, n: number, others: number, startUs: number, endUs: number): Promise<JournalSpec> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const total = n * (1 + others) + 3;
