@@ -33,7 +33,7 @@ export interface MetricsDeps {
 export interface Metrics {
   registry: Registry;
   events: EventCounters;
-  journal: { entry(unit: string): void; skip(reason: string): void };
+  journal: { entry(unit: string): void; skip(reason: string): void; stateRestoreFailure(reason: string): void };
   config: { reload(result: 'success' | 'failure'): void };
 }
 
@@ -51,6 +51,8 @@ export const METRIC_LIMITS = {
 
 export const JOURNAL_UNITS = ['crio', 'kubelet', 'conmon', 'kernel', 'other'] as const;
 export const SKIP_REASONS = ['truncated', 'no_message', 'invalid_utf8', 'oversize', 'malformed', 'no_timestamp', 'binary_garbage'] as const;
+/** why a persisted journal state was not restored (src/journal/cursor-store.ts, src/events/state-store.ts) */
+export const STATE_RESTORE_REASONS = ['corrupt', 'version', 'too_large', 'unreadable'] as const;
 export const STOP_RPCS = ['StopContainer', 'StopPodSandbox', 'KillContainer', 'KillPodSandbox'] as const;
 
 const SEVERITY_LEVEL: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
@@ -486,6 +488,15 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   for (const r of SKIP_REASONS) journalSkipped.inc({ reason: r }, 0);
   const skipSet = new Set<string>(SKIP_REASONS);
 
+  const stateRestoreFailures = new Counter({
+    name: n('journal_state_restore_failures_total'),
+    help: 'Persisted journal states (--state-dir/journal.state) that could not be restored at start, by reason; the daemon then started with an empty event state.',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const r of STATE_RESTORE_REASONS) stateRestoreFailures.inc({ reason: r }, 0);
+  const stateReasonSet = new Set<string>(STATE_RESTORE_REASONS);
+
   new Counter({
     name: n('journal_restarts_total'),
     help: 'Restarts of the journal follower (journalctl) since crio-sentinel started.',
@@ -525,6 +536,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       },
       skip(reason) {
         journalSkipped.inc({ reason: skipSet.has(reason) ? reason : 'other' });
+      },
+      stateRestoreFailure(reason) {
+        stateRestoreFailures.inc({ reason: stateReasonSet.has(reason) ? reason : 'corrupt' });
       },
     },
     config: {

@@ -2,10 +2,15 @@
  * Correlator: a pure state machine per container and per pod, fed with classified Events.
  * Time comes only from the events (and the `now` given to queries); nothing reads a clock.
  *
- * Per container: stop requested (A1/B1) -> confirmed exit (conmon exit, PLEG ContainerDied, B13,
- * B3, Removed container) or kill failures (A4, B2/B4/B5/B7, B9-B11). A2 `Stopped container` and
- * A9 are weak: they clear only when no further A4 for the ID follows within the kill backoff
- * maximum (2 min).
+ * Per container: stop requested (A1/B1) -> confirmed exit or kill failures (A4, B2/B4/B5/B7,
+ * B9-B11). Only STRONG evidence confirms an exit: conmon `exited with status` (an OOM kill of the
+ * container's own init is one: status 137), PLEG ContainerDied, B13, B3, `Removed container`,
+ * `Removed pod sandbox` of the container's own sandbox, and CRI state reported by the daemon
+ * (confirmExit / confirmGone). A2 `Stopped container` is weak: it ends a stop only when the
+ * container never had a stop or kill failure and was not asked to stop again after it; it never
+ * resolves a container by the mere passage of time. `SyncLoop REMOVE` (the API object is gone,
+ * also after a force delete) and events of other containers or of a new pod with the same name
+ * (a rollout: a new UID) never resolve a stuck container.
  * Stuck Terminating: stop requested, no confirmed exit, and grace + threshold passed, or kill
  * failures still coming 60 s after the grace period, or kubelet reporting the stop/kill failing.
  * Exec loop: >= N permission-denied ExecSync failures in W; clears after a quiet period.
@@ -13,28 +18,12 @@
  * All maps are LRU-capped (containers, pods, UID and sandbox indexes) with eviction counters.
  */
 import type { EventCounters } from '../core/types.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.js';
+
+export { DEFAULT_THRESHOLDS, type Thresholds };
 import type { DefaultTimeline, DefaultValue } from './default-timeline.js';
 import type { Event, FailureReason } from './event.js';
 import { createInterner, createLru, detach, type Lru } from './lru.js';
-
-export interface Thresholds {
-  /** stuck when no exit after grace + this (default 2 min) */
-  stuckAfterMs: number;
-  /** exec loop: this many permission-denied exec failures … (default 3) */
-  execLoopCount: number;
-  /** … within this window (default 60 s) */
-  execLoopWindowMs: number;
-  /** a loop clears after this long without failures (default 5 min) */
-  execLoopQuietMs: number;
-  /** CRI-O's kill backoff maximum: A2 followed by this long without A4 clears (default 2 min) */
-  killBackoffMaxMs: number;
-  /** kill failures still coming this long after the grace period mean stuck (default 60 s) */
-  killLoopAfterGraceMs: number;
-  /** window in which kill failures, AppArmor denials, missing handlers stay active findings (default 15 min) */
-  recentMs: number;
-  /** grace period assumed when no line gave one (default 30 s) */
-  defaultGraceS: number;
-}
 
 export interface Limits {
   maxContainers: number;
@@ -45,16 +34,6 @@ export interface Limits {
   maxLabelValues: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  stuckAfterMs: 120_000,
-  execLoopCount: 3,
-  execLoopWindowMs: 60_000,
-  execLoopQuietMs: 300_000,
-  killBackoffMaxMs: 120_000,
-  killLoopAfterGraceMs: 60_000,
-  recentMs: 900_000,
-  defaultGraceS: 30,
-};
 
 /**
  * A node runs at most a few hundred pods (kubelet's max-pods defaults to 110), so 10,000 containers
@@ -76,6 +55,8 @@ export interface ContainerState {
   name?: string;
   sandboxId?: string;
   firstStopAtMs?: number;
+  /** the latest stop request (a re-request after A2 means the weak A2 was wrong) */
+  lastStopAtMs?: number;
   stopRequests: number;
   /** A1 lines only (a re-request with a new id= is the stuck signature of cri-o/cri-o#7053) */
   crioStopRequests: number;
@@ -138,6 +119,22 @@ export interface CorrelatorStats {
   indexEvictions: number;
 }
 
+/**
+ * What open incidents need across a daemon restart (src/events/state-store.ts validates it and
+ * writes it beside the journal cursor): plain data, bounded by exportState's caps.
+ */
+export interface CorrelatorState {
+  containers: ContainerState[];
+  pods: PodState[];
+  handlerMissing: [string, { count: number; lastAtMs: number; evidence: Evidence[] }][];
+  apparmor: { count: number; signalDenials: number; lastSignalAtMs?: number; peers: string[]; evidence: Evidence[] };
+  reloadFailure: { atMs: number; error: string; line: string } | null;
+  stopRpc: number;
+}
+
+/** Most containers a persisted state carries (open stops first, then exec loops, then recent failures). */
+export const MAX_PERSISTED_CONTAINERS = 512;
+
 export interface Correlator {
   ingest(ev: Event): void;
   containers(): IterableIterator<ContainerState>;
@@ -147,12 +144,30 @@ export interface Correlator {
   stuckAtMs(c: ContainerState): number | undefined;
   /** time the stop was confirmed / cleared (undefined: not resolved by `now`) */
   resolvedAtMs(c: ContainerState, nowMs: number): number | undefined;
+  /**
+   * A strong exit signal from outside the journal (the CRI source: the container is in state
+   * EXITED). Ignored for containers the correlator does not know. Returns true when it changed state.
+   */
+  confirmExit(containerId: string, atMs: number, how: string, exitCode?: number): boolean;
+  /** The container no longer exists (CRI ListContainers no longer has it): a confirmed exit. */
+  confirmGone(containerId: string, atMs: number, how: string): boolean;
+  /** IDs of containers with a stop requested and no confirmed exit (what a CRI poll should check) */
+  openStops(nowMs: number): string[];
   execLoopActive(c: ContainerState, nowMs: number): boolean;
   stopRpcFailures(): number;
   handlerMissing(): Map<string, { count: number; lastAtMs: number; evidence: Evidence[] }>;
   apparmor(): { count: number; signalDenials: number; lastSignalAtMs?: number; peers: string[]; evidence: Evidence[] };
   reloadFailure(): { atMs: number; error: string; line: string } | null;
   stats(): CorrelatorStats;
+  /**
+   * The state open incidents need, as of `nowMs` (the newest entry's time): containers with a stop
+   * not confirmed, exec failures within the quiet period, stop/kill failures or a stuck stop that
+   * ended within the recent window (at most `maxContainers`, most important first), their pods,
+   * recent missing handlers, AppArmor, the last reload failure and the stop RPC count.
+   */
+  exportState(nowMs: number, maxContainers?: number): CorrelatorState;
+  /** Load a validated state into this (fresh) correlator. */
+  importState(s: CorrelatorState): void;
   thresholds: Thresholds;
 }
 
@@ -312,18 +327,40 @@ export function createCorrelator(opts: {
     return key ? pods.peek(key) : undefined;
   }
 
-  function containerByName(p: PodState, name: string): ContainerState | undefined {
-    // newest first: a restarted container has a new ID
+  function containerByName(p: PodState, name: string, uid?: string): ContainerState | undefined {
+    // newest first: a restarted container has a new ID; a pod recreated with the same name (a
+    // rollout) has a new UID, and its containers are not the ones the error is about
     for (let i = p.containers.length - 1; i >= 0; i--) {
       const c = containers.peek(p.containers[i]!);
-      if (c && c.name === name) return c;
+      if (c && c.name === name && (!uid || !c.podUID || c.podUID === uid)) return c;
     }
     return undefined;
+  }
+
+  /** A strong exit signal: the first one wins (later ones add nothing). */
+  function confirm(c: ContainerState, atMs: number, how: string, exitCode?: number): boolean {
+    if (c.exitedAtMs !== undefined) return false;
+    c.exitedAtMs = atMs;
+    if (exitCode !== undefined) c.exitCode = exitCode;
+    c.exitHow = shared(how);
+    return true;
+  }
+
+  /** `Removed pod sandbox: <sid>`: the containers of THAT sandbox are gone (not those of a newer pod of the same name). */
+  function sandboxGone(p: PodState, sid: string, ev: Event): void {
+    for (const id of p.containers) {
+      const c = containers.peek(id);
+      if (!c) continue;
+      const ours = c.sandboxId !== undefined ? c.sandboxId === sid : p.sandboxIds.length === 1 && p.sandboxIds[0] === sid && (!c.podUID || c.podUID === p.podUID);
+      if (!ours) continue;
+      if (confirm(c, ev.atMs, `${ev.pattern} sandbox removed`) && c.firstStopAtMs !== undefined) addEvidence(c.evidence, lim.maxEvidence, ev, 'exit confirmed');
+    }
   }
 
   function stopRequested(c: ContainerState, ev: Event): void {
     c.stopRequests++;
     if (c.firstStopAtMs === undefined) c.firstStopAtMs = ev.atMs;
+    if (c.lastStopAtMs === undefined || ev.atMs > c.lastStopAtMs) c.lastStopAtMs = ev.atMs;
     if (ev.gracePeriodS !== undefined && (c.graceS === undefined || c.stopRequests === 1)) c.graceS = ev.gracePeriodS;
   }
 
@@ -414,7 +451,10 @@ export function createCorrelator(opts: {
         if (ev.sandboxId) {
           const k = podBySandbox.peek(ev.sandboxId);
           p = k ? pods.peek(k) : undefined;
+          if (p) sandboxGone(p, ev.sandboxId, ev);
         } else p = pod(ev.namespace, ev.pod, ev.podUID);
+        // SyncLoop REMOVE only says the API object is gone (a force delete does that while the
+        // container runs on): recorded, never an exit
         if (p) p.removedAtMs = ev.atMs;
         return;
       }
@@ -494,10 +534,7 @@ export function createCorrelator(opts: {
           break;
         case 'container-exited':
         case 'container-removed':
-          if (c.exitedAtMs === undefined) {
-            c.exitedAtMs = ev.atMs;
-            c.exitCode = ev.exitCode;
-            c.exitHow = shared(`${ev.pattern} ${ev.kind === 'container-removed' ? 'removed' : `exit${ev.exitCode !== undefined ? ` status ${ev.exitCode}` : ''}`}`);
+          if (confirm(c, ev.atMs, `${ev.pattern} ${ev.kind === 'container-removed' ? 'removed' : `exit${ev.exitCode !== undefined ? ` status ${ev.exitCode}` : ''}`}`, ev.exitCode)) {
             if (c.firstStopAtMs !== undefined) addEvidence(c.evidence, lim.maxEvidence, ev, 'exit confirmed');
           }
           break;
@@ -524,14 +561,23 @@ export function createCorrelator(opts: {
         if (t !== undefined && t <= nowMs && (best === undefined || t < best)) best = t;
       };
       if (c.exitedAtMs !== undefined) take(c.exitedAtMs);
-      // weak evidence (A2): once the kill backoff maximum has passed without a further kill failure,
-      // the container is taken as stopped when CRI-O said so
-      if (c.weakStoppedAtMs !== undefined && (c.lastKillFailAtMs ?? -Infinity) <= c.weakStoppedAtMs && nowMs >= c.weakStoppedAtMs + th.killBackoffMaxMs) {
-        take(c.weakStoppedAtMs);
-      }
-      const p = podOfContainer(c);
-      if (p?.removedAtMs !== undefined && (c.firstStopAtMs === undefined || p.removedAtMs >= c.firstStopAtMs)) take(p.removedAtMs);
+      // weak evidence (A2) ends an ordinary stop (no stop/kill failure ever, no new stop request
+      // after it); for a container whose stop failed it proves nothing, however long ago it was
+      if (weakEnds(c)) take(c.weakStoppedAtMs);
       return best;
+    },
+    confirmExit(containerId, atMs, how, exitCode) {
+      const c = containers.peek(containerId);
+      return c !== undefined && confirm(c, atMs, how, exitCode);
+    },
+    confirmGone(containerId, atMs, how) {
+      const c = containers.peek(containerId);
+      return c !== undefined && confirm(c, atMs, how);
+    },
+    openStops(nowMs) {
+      const out: string[] = [];
+      for (const c of containers.values()) if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) out.push(c.id);
+      return out;
     },
     execLoopActive(c, nowMs) {
       return c.execLoopSinceMs !== undefined && c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs;
@@ -540,6 +586,65 @@ export function createCorrelator(opts: {
     handlerMissing: () => handlerMissing,
     apparmor: () => apparmor,
     reloadFailure: () => reloadFailure,
+    exportState(nowMs, maxContainers = MAX_PERSISTED_CONTAINERS) {
+      const ranked: { c: ContainerState; rank: number; at: number }[] = [];
+      // containers with no exit seen, newest last: kept while room is left, so that a stop after the
+      // restart still knows the pod and sandbox of a container created before it
+      const live: ContainerState[] = [];
+      for (const c of containers.values()) {
+        const lastFail = Math.max(c.lastKillFailAtMs ?? -Infinity, c.lastKubeletFailAtMs ?? -Infinity);
+        let rank = 0;
+        if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) rank = 3;
+        else if (c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs) rank = 2;
+        else if (nowMs - lastFail <= th.recentMs || (c.firstStopAtMs !== undefined && c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs)) rank = 1;
+        if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity) });
+        else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push(c);
+      }
+      ranked.sort((a, b) => b.rank - a.rank || b.at - a.at);
+      const kept = ranked.slice(0, Math.max(0, maxContainers)).map((r) => r.c);
+      const room = Math.max(0, maxContainers - kept.length);
+      if (room > 0) kept.push(...live.slice(-room));
+      const ids = new Set(kept.map((c) => c.id));
+      // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
+      kept.length = 0;
+      for (const c of containers.values()) if (ids.has(c.id)) kept.push(c);
+      const podList = new Map<string, PodState>();
+      for (const c of kept) {
+        const p = podOfContainer(c);
+        if (p && !podList.has(p.key)) podList.set(p.key, { ...p, sandboxIds: [...p.sandboxIds], containers: p.containers.filter((id) => ids.has(id)), evidence: [...p.evidence] });
+      }
+      return {
+        containers: kept.map((c) => ({ ...c, execRecent: [...c.execRecent], evidence: [...c.evidence], execEvidence: [...c.execEvidence] })),
+        pods: [...podList.values()],
+        handlerMissing: [...handlerMissing].filter(([, h]) => nowMs - h.lastAtMs <= th.recentMs).map(([k, h]) => [k, { ...h, evidence: [...h.evidence] }]),
+        apparmor: { ...apparmor, peers: [...apparmor.peers], evidence: [...apparmor.evidence] },
+        reloadFailure: reloadFailure ? { ...reloadFailure } : null,
+        stopRpc,
+      };
+    },
+    importState(st) {
+      for (const c0 of st.containers) {
+        const c: ContainerState = { ...c0, id: detach(c0.id) };
+        for (const k of ['namespace', 'pod', 'podUID', 'name', 'sandboxId'] as const) if (c[k] !== undefined) c[k] = detach(c[k]);
+        if (c.exitHow !== undefined) c.exitHow = shared(c.exitHow);
+        if (c.runtimePath !== undefined) c.runtimePath = shared(c.runtimePath);
+        if (c.runtimeRoot !== undefined) c.runtimeRoot = shared(c.runtimeRoot);
+        if (c.execRecent.length === 0) c.execRecent = EMPTY_TIMES;
+        if (c.execEvidence.length === 0) c.execEvidence = EMPTY_EVIDENCE;
+        containers.set(c.id, c);
+      }
+      for (const p0 of st.pods) {
+        const p: PodState = { ...p0, key: detach(p0.key), sandboxIds: p0.sandboxIds.map((x) => detach(x)), containers: p0.containers.filter((id) => containers.has(id)) };
+        if (p.podUID !== undefined) p.podUID = detach(p.podUID);
+        pods.set(p.key, p);
+        if (p.podUID) podByUid.set(p.podUID, p.key);
+        for (const sid of p.sandboxIds) podBySandbox.set(sid, p.key);
+      }
+      for (const [h, e] of st.handlerMissing) if (handlerMissing.size < 32) handlerMissing.set(detach(h), { ...e });
+      Object.assign(apparmor, st.apparmor);
+      reloadFailure = st.reloadFailure;
+      stopRpc = st.stopRpc;
+    },
     stats: () => ({
       containers: containers.size,
       pods: pods.size,
@@ -548,6 +653,10 @@ export function createCorrelator(opts: {
       indexEvictions: podByUid.evictions + podBySandbox.evictions,
     }),
   };
+
+  function weakEnds(c: ContainerState): boolean {
+    return c.weakStoppedAtMs !== undefined && c.killFailures === 0 && c.kubeletFailures === 0 && (c.lastStopAtMs ?? -Infinity) <= c.weakStoppedAtMs;
+  }
 
   function execDenied(c: ContainerState, ev: Event): void {
     counters?.execPermissionDenied(defaultLabel());
@@ -600,7 +709,7 @@ export function createCorrelator(opts: {
     for (const a of ev.actions ?? []) {
       if (!ev.duplicate) counters?.stopRpcFailure(a.action, defaultLabel());
       if (a.action !== 'KillContainer') continue;
-      const c = containerByName(p, a.target);
+      const c = containerByName(p, a.target, uid);
       if (c && c.exitedAtMs === undefined && !ev.duplicate) kubeletFailure(c, ev);
     }
   }

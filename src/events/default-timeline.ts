@@ -55,6 +55,20 @@ export interface DefaultTimeline {
   isNvidia(name: string): boolean;
   /** "nvidia (runtime layer since 2025-…: journal: startup config dump; files: … line 3)" */
   describe(v: DefaultValue | null): string;
+  /** what the journal taught it (not the files: they are re-read at start), for a daemon restart (src/events/state-store.ts) */
+  exportState(): TimelineState;
+  importState(s: TimelineState): void;
+}
+
+export interface TimelineState {
+  layer: DefaultValue | null;
+  configured: DefaultValue | null;
+  phase: 'unknown' | 'startup' | 'running' | 'reloading';
+  version: string | null;
+  lastStart: number | null;
+  handlers: string[] | null;
+  startPending: boolean;
+  entries: TimelineEntry[];
 }
 
 export function provenanceText(p: Provenance): string {
@@ -177,6 +191,18 @@ export function createDefaultTimeline(opts: { maxEntries?: number } = {}): Defau
     describe(v) {
       if (!v) return 'unknown (no config report and no CRI-O start/reload lines seen)';
       return `${v.name} (${v.source})`;
+    },
+    exportState: () => ({ layer, configured, phase, version, lastStart, handlers, startPending, entries: timeline.slice() }),
+    importState(st) {
+      layer = st.layer;
+      configured = st.configured;
+      phase = st.phase;
+      version = st.version;
+      lastStart = st.lastStart;
+      handlers = st.handlers;
+      startPending = st.startPending;
+      timeline.length = 0;
+      timeline.push(...st.entries.slice(-maxEntries));
     },
   };
   return t;

@@ -124,6 +124,13 @@ export interface KlogJoiner {
   push(key: string | (() => string), message: string, realtimeUs: number): JoinedRecord | null;
   stats(): JoinerStats;
   open(): number;
+  /** the records still open (their lines were read, the record is not complete), for a daemon restart */
+  exportOpen(): OpenRecord[];
+  importOpen(records: OpenRecord[]): void;
+}
+
+export interface OpenRecord extends Open {
+  key: string;
 }
 
 interface Open {
@@ -203,5 +210,12 @@ export function createKlogJoiner(opts: { maxLines?: number; maxOpen?: number } =
     },
     stats: () => ({ ...stats }),
     open: () => open.size,
+    exportOpen: () => [...open].map(([key, o]) => ({ key, severity: o.severity, head: o.head, lines: [...o.lines], raw: [...o.raw], realtimeUs: o.realtimeUs })),
+    importOpen(records) {
+      for (const r of records) {
+        if (open.size >= maxOpen) break;
+        open.set(r.key, { severity: r.severity, head: r.head, lines: [...r.lines], raw: [...r.raw], realtimeUs: r.realtimeUs });
+      }
+    },
   };
 }

@@ -9,6 +9,7 @@ import { createCorrelator, type Correlator, type CorrelatorStats, type Limits, t
 import { createDefaultTimeline, type DefaultTimeline } from './default-timeline.js';
 import type { Event } from './event.js';
 import { stuckPods } from './stuck-pods.js';
+import { boundOpenRecords, EVENT_STATE_VERSION, parseEventState, type EventState } from './state-store.js';
 
 export type { EventCounters, EventSnapshot } from '../core/types.js';
 
@@ -40,6 +41,16 @@ export interface EventPipeline {
   /** time of the newest entry ingested (ms), null before any */
   lastEntryAtMs(): number | null;
   stats(): EventPipelineStats;
+  /** what open incidents need across a restart, as of the newest entry (src/events/state-store.ts) */
+  exportState(): EventState;
+  /** load a persisted state into this fresh pipeline; throws StateError (and changes nothing) when it is not valid */
+  importState(raw: unknown): void;
+  /** a strong exit signal from CRI state (the container is EXITED); see Correlator.confirmExit */
+  confirmExit(containerId: string, atMs: number, how: string, exitCode?: number): boolean;
+  /** the container no longer exists in CRI-O; see Correlator.confirmGone */
+  confirmGone(containerId: string, atMs: number, how: string): boolean;
+  /** containers with a stop requested and no confirmed exit (what a CRI poll should look at) */
+  openStops(nowMs?: number): string[];
 }
 
 /** Most list entries a snapshot carries (bounded output under churn); the totals say what was cut. */
@@ -113,23 +124,13 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
       }));
       stuck.sort((a, b) => Number(a.resolved) - Number(b.resolved));
       const start = timeline.lastStartAtMs();
+      const shown = { kill: Math.min(MAX_ROWS, killFailures.length), exec: Math.min(MAX_ROWS, exec.length), stuck: Math.min(MAX_ROWS, stuck.length) };
       return {
         entries,
         killFailures: killFailures.slice(0, MAX_ROWS),
         stopRpcFailures: correlator.stopRpcFailures(),
         execPermissionDenied: exec.slice(0, MAX_ROWS),
         stuckTerminating: stuck.slice(0, MAX_ROWS),
-        defaultRuntimeTimeline: timeline.entries().map((e) => ({ at: iso(e.atMs), defaultRuntime: e.defaultRuntime, source: e.source })),
-        crio: {
-          version: timeline.version(),
-          lastStartAt: start !== null ? iso(start) : null,
-          configuredDefault: timeline.configured()?.name ?? null,
-      const shown = { kill: Math.min(MAX_ROWS, killFailures.length), exec: Math.min(MAX_ROWS, exec.length), stuck: Math.min(MAX_ROWS, stuck.length) };
-          runtimeLayerDefault: timeline.runtimeLayer()?.name ?? null,
-          handlers: timeline.handlers(),
-        },
-      };
-    },
         totals: {
           killFailures: { ...total(killFailures.length, shown.kill), failures: killFailures.reduce((n, k) => n + k.count, 0) },
           execPermissionDenied: {
@@ -140,11 +141,40 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
           },
           stuckTerminating: { ...total(stuck.length, shown.stuck), stuck: stuck.filter((p) => !p.resolved).length },
         },
+        defaultRuntimeTimeline: timeline.entries().map((e) => ({ at: iso(e.atMs), defaultRuntime: e.defaultRuntime, source: e.source })),
+        crio: {
+          version: timeline.version(),
+          lastStartAt: start !== null ? iso(start) : null,
+          configuredDefault: timeline.configured()?.name ?? null,
+          runtimeLayerDefault: timeline.runtimeLayer()?.name ?? null,
+          handlers: timeline.handlers(),
+        },
+      };
+    },
     findingsSource(nowMs = opts.clock()) {
       return { correlator, timeline, snapshot: p.snapshot(nowMs), nowMs };
     },
     lastEntryAtMs: () => lastMs,
     stats: () => ({ entries, classifier: classifier.stats(), correlator: correlator.stats() }),
+    exportState: () => ({
+      version: EVENT_STATE_VERSION,
+      entries,
+      lastMs,
+      correlator: correlator.exportState(lastMs ?? opts.clock()),
+      timeline: timeline.exportState(),
+      classifier: { open: boundOpenRecords(classifier.exportState().open) },
+    }),
+    importState(raw) {
+      const st = parseEventState(raw);
+      entries = st.entries;
+      lastMs = st.lastMs;
+      timeline.importState(st.timeline);
+      correlator.importState(st.correlator);
+      classifier.importState(st.classifier, st.correlator.containers.map((c) => c.id));
+    },
+    confirmExit: (id, atMs, how, exitCode) => correlator.confirmExit(id, atMs, how, exitCode),
+    confirmGone: (id, atMs, how) => correlator.confirmGone(id, atMs, how),
+    openStops: (nowMs = opts.clock()) => correlator.openStops(nowMs),
   };
   return p;
 }

@@ -22,13 +22,15 @@ export function stuckPods(cor: Correlator, nowMs: number): StuckPod[] {
     const resolvedAt = cor.resolvedAtMs(c, nowMs);
     if (resolvedAt !== undefined && resolvedAt < stuckAt) continue; // cleared before it counted as stuck
     const p = cor.podOf(c);
-    const key = p ? p.key : `container:${c.id}`;
+    // one row per pod instance: a pod recreated under the same name (a rollout) has a new UID
+    const uid = c.podUID ?? p?.podUID ?? null;
+    const key = p ? `${p.key}|${uid ?? ''}` : `container:${c.id}`;
     let s = byKey.get(key);
     if (!s) {
       s = {
         namespace: p?.namespace ?? c.namespace ?? null,
         pod: p?.pod ?? c.pod ?? null,
-        podUID: p?.podUID ?? c.podUID ?? null,
+        podUID: uid,
         containers: [],
         firstStopAtMs: c.firstStopAtMs!,
         resolvedAtMs: resolvedAt ?? null,

@@ -4,9 +4,15 @@
  * the position as a journal cursor.
  *
  * - Position: the cursor of the last complete record parsed (delivered, prefiltered or skipped) is
- *   kept in memory and persisted to `<stateDir>/journal.cursor` (atomic write) every `flushMs`
- *   (default 1 s) or every `flushEntries` (default 1000) records, at most 10 times a second, and on
- *   stop(). After a crash (no stop()) at most that much is delivered again.
+ *   kept in memory and persisted every `flushMs` (default 1 s) of reading or as soon as
+ *   `flushEntries` (default 1000) records were read since the last save (checked after each read
+ *   from journalctl's pipe, at most 64 KiB), and on stop(). With a `checkpoint` (the daemon's
+ *   event pipeline) the consumer's state is written WITH that cursor in one file
+ *   (`<stateDir>/journal.state`, atomic), then the cursor alone to `journal.cursor`; start()
+ *   restores that state and resumes after its cursor, so the restored state never counts an entry
+ *   twice. After a crash (SIGKILL, no stop()) the records read since the last save are delivered
+ *   again to the restored state: at most flushEntries plus one pipe read, or one flushMs of reading
+ *   (docs/journal.md gives the measured figure).
  * - Start: after the persisted cursor when there is one and it
  *   is younger than `maxResumeAgeUs` (default 24 h); otherwise a bounded lookback: the newest boot
  *   (`--boot`) and at most `lookbackUs` (default 1 h) back (`--since`).
@@ -27,7 +33,7 @@
  */
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
-import { createCursorStore, cursorRealtimeUs } from './cursor-store.js';
+import { createCursorStore, createStateStore, cursorRealtimeUs } from './cursor-store.js';
 import { createExportParser } from './export-parser.js';
 import { chooseDirectory, fsProbe, journalctlArgs, journalctlCommand, readJournalDirectory, type DirProbe } from './journalctl.js';
 import type { JournalSink, ParserOptions, StreamParser } from './sink.js';
@@ -65,6 +71,18 @@ export interface FollowerDeps {
   probe?: DirProbe;
   /** passed to journalctl instead of FOLLOW_MATCHES (null: everything) */
   matches?: readonly string[] | null;
+  /**
+   * The consumer's state saved with the cursor and restored at start (see Position above).
+   * import() throws when the state is unusable (an error with a `reason`); the follower then
+   * starts empty, reports it through onRestoreProblem and logs it; it never stops.
+   */
+  checkpoint?: {
+    export(): unknown;
+    import(state: unknown): void;
+    onRestoreProblem?(reason: string, detail: string): void;
+  };
+  /** stop(): SIGKILL journalctl this long after SIGTERM (default 1000 ms); stop() returns at most ~300 ms later */
+  killAfterMs?: number;
   /**
    * Stall check period (default 30 s; 0: off). A journalctl that sent nothing for a whole period
    * while the journal changed is asked about (a one-shot `journalctl --lines=1` with the same
@@ -105,6 +123,8 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   const flushEntries = deps.flushEntries ?? 1000;
   const stallCheckMs = deps.stallCheckMs ?? 30_000;
   const store = createCursorStore(deps.stateDir);
+  const stateStore = deps.checkpoint ? createStateStore(deps.stateDir) : null;
+  const killAfterMs = deps.killAfterMs ?? 1000;
 
   const h: SourceHealth = { up: false, mode: 'follow', restarts: 0, lastEntryAtUs: null, lastError: null };
   let started = false;
@@ -200,9 +220,24 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     emit();
   }
 
+  let lastStateError: string | null = null;
   function save(): void {
     if (cursor === null || cursor === savedCursor) return;
-    const err = store.save(cursor);
+    let synced = false;
+    if (stateStore !== null && deps.checkpoint) {
+      let stateErr: string | null;
+      try {
+        stateErr = stateStore.save(cursor, deps.checkpoint.export(), new Date(clock()).toISOString());
+      } catch (e) {
+        stateErr = `cannot export the state: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      if (stateErr !== null && stateErr !== lastStateError) log('warn', 'journal state not persisted; a restart resumes from the last state written', { error: stateErr });
+      if (stateErr === null && lastStateError !== null) log('info', 'journal state persisted again', { path: stateStore.path });
+      lastStateError = stateErr;
+      synced = stateErr === null;
+    }
+    // the checkpoint (fsynced) carries the same cursor: the cursor-only copy needs no fsync of its own
+    const err = store.save(cursor, { sync: !synced });
     lastSaveAt = clock();
     unsaved = 0;
     if (err !== null) {
@@ -232,9 +267,8 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
     if (c !== null) cursor = c;
     unsaved += parser.stats().records - before;
     if (unsaved === 0) return;
-    const since = clock() - lastSaveAt;
-    // every flushMs, or every flushEntries records but never more than 10 writes (fsyncs) a second
-    if (since >= flushMs || (unsaved >= flushEntries && since >= Math.min(100, flushMs))) save();
+    // every flushEntries records (so a crash repeats at most that many plus one read), else every flushMs
+    if (unsaved >= flushEntries || clock() - lastSaveAt >= flushMs) save();
   }
 
   function launch(): void {
@@ -414,7 +448,29 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       started = true;
       const nowUs = clock() * 1000;
       sinceUs = nowUs - (deps.lookbackUs ?? HOUR_US);
-      const saved = store.load();
+      let saved: string | null = null;
+      if (stateStore !== null && deps.checkpoint) {
+        const r = stateStore.load();
+        const problem = (reason: string, detail: string): void => {
+          log('warn', 'journal state not restored; starting with an empty event state', { reason, detail, path: stateStore.path });
+          try {
+            deps.checkpoint?.onRestoreProblem?.(reason, detail);
+          } catch {
+            // a counter that throws must not stop the start
+          }
+        };
+        if (r.ok) {
+          try {
+            deps.checkpoint.import(r.state);
+            saved = r.cursor;
+            log('info', 'journal state restored', { path: stateStore.path, cursor: r.cursor, saved_at: r.savedAt });
+          } catch (e) {
+            const reason = typeof (e as { reason?: unknown }).reason === 'string' ? (e as { reason: string }).reason : 'corrupt';
+            problem(reason, e instanceof Error ? e.message : String(e));
+          }
+        } else if (!r.missing) problem(r.reason, r.detail);
+      }
+      saved ??= store.load();
       if (saved !== null) {
         const at = cursorRealtimeUs(saved);
         if (at !== null && at < nowUs - (deps.maxResumeAgeUs ?? 24 * HOUR_US)) {
@@ -444,11 +500,28 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       stallTimer = null;
       const proc = child;
       if (proc !== null) {
-        const closed = new Promise<void>((resolve) => stopWaiters.push(resolve));
+        // bounded: SIGTERM, SIGKILL after killAfterMs, then at most 300 ms more for the exit (a
+        // process in uninterruptible sleep may not die at once): the daemon's stop fits in 2 s
+        const closed = new Promise<boolean>((resolve) => stopWaiters.push(() => resolve(true)));
+        const timers: NodeJS.Timeout[] = [];
+        const after = (ms: number): Promise<boolean> => new Promise((resolve) => timers.push(setTimeout(() => resolve(false), ms)));
         proc.kill('SIGTERM');
-        const hard = setTimeout(() => proc.kill('SIGKILL'), 2000);
-        await closed;
-        clearTimeout(hard);
+        let done = await Promise.race([closed, after(killAfterMs)]);
+        if (!done) {
+          log('warn', 'journalctl ignored SIGTERM; killing it', { pid: proc.pid, after_ms: killAfterMs });
+          proc.kill('SIGKILL');
+          done = await Promise.race([closed, after(300)]);
+        }
+        for (const t of timers) clearTimeout(t);
+        if (!done) {
+          // still not gone: stop waiting for it, and let nothing of it keep the process alive
+          log('warn', 'journalctl did not exit after SIGKILL; leaving it', { pid: proc.pid });
+          if (child === proc) child = null;
+          proc.stdout?.destroy();
+          proc.stderr?.destroy();
+          proc.unref();
+          stopWaiters = [];
+        }
       }
       save();
       if (h.up || h.lastError !== 'stopped') {

@@ -51,7 +51,7 @@ describe('stuck Terminating', () => {
     expect(stuckPods(cor, T0 + 60 * MIN)).toEqual([]);
   });
 
-  it('Stopped container (A2) alone is weak: it clears only after 2 min without further kill failures', () => {
+  it('Stopped container (A2) is weak: after a kill failure it never resolves, however long the quiet; a strong exit does', () => {
     const { cor } = setup();
     cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
     cor.ingest(mk('kill-failed', T0 + 30 * S, { containerId: ID, reason: 'permission_denied', runtimePath: '/usr/bin/nvidia-container-runtime' }));
@@ -66,9 +66,28 @@ describe('stuck Terminating', () => {
     b.cor.ingest(mk('kill-failed', T0 + 100 * S, { containerId: ID, reason: 'permission_denied' }));
     b.cor.ingest(mk('stopped-weak', T0 + 110 * S, { containerId: ID }));
     const c = [...b.cor.containers()][0]!;
-    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN - 1)).toBeUndefined();
-    // then it counts as stopped when CRI-O said so
-    expect(b.cor.resolvedAtMs(c, T0 + 110 * S + 2 * MIN)).toBe(T0 + 110 * S);
+    // the mere passage of time (the old 2 min kill-backoff rule) resolves nothing
+    for (const t of [T0 + 110 * S + 2 * MIN, T0 + 60 * MIN, T0 + 24 * 60 * MIN]) expect(b.cor.resolvedAtMs(c, t)).toBeUndefined();
+    expect(stuckPods(b.cor, T0 + 24 * 60 * MIN)[0]?.resolvedAtMs).toBeNull();
+    // a kubelet failure makes A2 weak as well (the demo: DeadlineExceeded then "Stopped container")
+    const k = setup();
+    k.cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 10 }));
+    k.cor.ingest(mk('stop-rpc-failed', T0 + 130 * S, { containerId: ID, rpc: 'StopContainer', source: 'kubelet' }));
+    k.cor.ingest(mk('stopped-weak', T0 + 130 * S + 2, { containerId: ID }));
+    expect(stuckPods(k.cor, T0 + 60 * MIN)[0]?.resolvedAtMs).toBeNull();
+    // the conmon exit (an OOM kill of the container's init is one: status 137) resolves it
+    b.cor.ingest(mk('container-exited', T0 + 61 * MIN, { containerId: ID, exitCode: 137, source: 'conmon', pattern: 'M1' }));
+    expect(b.cor.resolvedAtMs(c, T0 + 62 * MIN)).toBe(T0 + 61 * MIN);
+  });
+
+  it('A2 ends an ordinary stop at once, but not when the container is asked to stop again after it', () => {
+    const { cor, c } = setup();
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    cor.ingest(mk('stopped-weak', T0 + 4 * MIN, { containerId: ID }));
+    expect(cor.resolvedAtMs(c(), T0 + 4 * MIN)).toBe(T0 + 4 * MIN);
+    // cri-o/cri-o#7053: a new stop request for the same ID after A2 means A2 was wrong
+    cor.ingest(mk('stop-requested', T0 + 5 * MIN, { containerId: ID, gracePeriodS: 30 }));
+    expect(cor.resolvedAtMs(c(), T0 + 60 * MIN)).toBeUndefined();
   });
 
   it('a normal SIGKILL after the grace period (A3, A2, no conmon line in the input) is never reported stuck', () => {
@@ -79,15 +98,72 @@ describe('stuck Terminating', () => {
     expect(stuckPods(cor, T0 + 10 * MIN)).toEqual([]);
   });
 
-  it('clears when the pod is removed (SyncLoop REMOVE / Removed pod sandbox)', () => {
+  it('clears when CRI-O removes its pod sandbox; SyncLoop REMOVE (API object gone, e.g. a force delete) does not', () => {
     const { cor } = setup();
     const SID = hex(0x5a);
     cor.ingest(mk('sandbox-created', T0, { sandboxId: SID, namespace: 'ns', pod: 'p' }));
     cor.ingest(mk('container-started', T0, { containerId: ID, sandboxId: SID, namespace: 'ns', pod: 'p', container: 'c' }));
     cor.ingest(mk('stop-requested', T0 + S, { containerId: ID, gracePeriodS: 0 }));
     expect(stuckPods(cor, T0 + 10 * MIN)[0]?.resolvedAtMs).toBeNull();
-    cor.ingest(mk('sandbox-removed', T0 + 11 * MIN, { sandboxId: SID }));
+    cor.ingest(mk('sandbox-removed', T0 + 10 * MIN, { namespace: 'ns', pod: 'p', source: 'kubelet', pattern: 'B12r' }));
+    expect(stuckPods(cor, T0 + 11 * MIN)[0]?.resolvedAtMs).toBeNull();
+    cor.ingest(mk('sandbox-removed', T0 + 11 * MIN, { sandboxId: SID, pattern: 'P5' }));
     expect(stuckPods(cor, T0 + 12 * MIN)[0]?.resolvedAtMs).toBe(T0 + 11 * MIN);
+  });
+
+  it('a rollout (same pod name, new UID and sandbox), other containers exiting or OOM-killed, leave a stuck pod stuck', () => {
+    const { cor } = setup();
+    const OLD_UID = '11111111-1111-1111-1111-111111111111';
+    const NEW_UID = '22222222-2222-2222-2222-222222222222';
+    const SID1 = hex(0x51);
+    const SID2 = hex(0x52);
+    const NEW_ID = hex(0xdef);
+    const SIDECAR = hex(0xeee);
+    cor.ingest(mk('sandbox-created', T0, { sandboxId: SID1, namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: OLD_UID }));
+    cor.ingest(mk('container-started', T0, { containerId: ID, sandboxId: SID1, namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: OLD_UID, container: 'dcgm' }));
+    cor.ingest(mk('container-started', T0, { containerId: SIDECAR, sandboxId: SID1, namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: OLD_UID, container: 'side' }));
+    cor.ingest(mk('stop-requested', T0 + S, { containerId: ID, gracePeriodS: 10, source: 'kubelet' }));
+    cor.ingest(mk('kill-failed', T0 + 12 * S, { containerId: ID, reason: 'permission_denied' }));
+    cor.ingest(mk('stop-rpc-failed', T0 + 131 * S, { containerId: ID, rpc: 'StopContainer', source: 'kubelet' }));
+    const stuckNow = () => stuckPods(cor, T0 + 60 * MIN).filter((s) => s.resolvedAtMs === null);
+    expect(stuckNow()).toHaveLength(1);
+    // the sidecar is OOM-killed (conmon 137, PLEG ContainerDied): its own exit only
+    cor.ingest(mk('container-exited', T0 + 3 * MIN, { containerId: SIDECAR, exitCode: 137, source: 'conmon', pattern: 'M1' }));
+    cor.ingest(mk('container-exited', T0 + 3 * MIN, { containerId: SIDECAR, podUID: OLD_UID, source: 'kubelet', pattern: 'B12p' }));
+    // force delete + rollout: the API object goes, a new pod with the same name, a new UID and sandbox starts, is stopped and removed
+    cor.ingest(mk('sandbox-removed', T0 + 4 * MIN, { namespace: 'gpu', pod: 'dcgm-exporter-x', source: 'kubelet', pattern: 'B12r' }));
+    cor.ingest(mk('sandbox-created', T0 + 5 * MIN, { sandboxId: SID2, namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: NEW_UID }));
+    cor.ingest(mk('container-started', T0 + 5 * MIN, { containerId: NEW_ID, sandboxId: SID2, namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: NEW_UID, container: 'dcgm' }));
+    cor.ingest(mk('pod-sync-error', T0 + 6 * MIN, { source: 'kubelet', namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: NEW_UID, actions: [{ action: 'KillContainer', target: 'dcgm', reason: 'other' }] }));
+    cor.ingest(mk('stop-requested', T0 + 7 * MIN, { containerId: NEW_ID, gracePeriodS: 10 }));
+    cor.ingest(mk('container-exited', T0 + 7 * MIN + S, { containerId: NEW_ID, exitCode: 0, source: 'conmon', pattern: 'M1' }));
+    cor.ingest(mk('sandbox-removed', T0 + 8 * MIN, { sandboxId: SID2, pattern: 'P5' }));
+    const s = stuckNow();
+    expect(s).toHaveLength(1);
+    expect(s[0]).toMatchObject({ namespace: 'gpu', pod: 'dcgm-exporter-x', podUID: OLD_UID });
+    expect(s[0]!.containers.map((c) => c.id)).toEqual([ID]);
+    // the KillContainer error named the new pod's UID: not counted against the stuck container
+    expect([...cor.containers()].find((c) => c.id === ID)!.kubeletFailures).toBe(1);
+    // the old pod's own sandbox removal is a confirmed exit
+    cor.ingest(mk('sandbox-removed', T0 + 9 * MIN, { sandboxId: SID1, pattern: 'P5' }));
+    expect(stuckNow()).toEqual([]);
+  });
+
+  it('CRI state confirms an exit (confirmExit / confirmGone); openStops lists what a CRI poll should check', () => {
+    const { cor, c } = setup();
+    const OTHER = hex(0x123);
+    cor.ingest(mk('stop-requested', T0, { containerId: ID, gracePeriodS: 30 }));
+    cor.ingest(mk('kill-failed', T0 + 31 * S, { containerId: ID, reason: 'permission_denied' }));
+    cor.ingest(mk('stop-requested', T0, { containerId: OTHER, gracePeriodS: 30 }));
+    cor.ingest(mk('kill-failed', T0 + 31 * S, { containerId: OTHER, reason: 'permission_denied' }));
+    expect(cor.openStops(T0 + 10 * MIN).sort()).toEqual([ID, OTHER].sort());
+    expect(cor.confirmExit(hex(0x999), T0 + 10 * MIN, 'cri: CONTAINER_EXITED')).toBe(false); // unknown: ignored
+    expect(cor.confirmExit(ID, T0 + 10 * MIN, 'cri: CONTAINER_EXITED', 137)).toBe(true);
+    expect(cor.confirmExit(ID, T0 + 11 * MIN, 'cri: CONTAINER_EXITED')).toBe(false); // the first confirmation stands
+    expect(c()).toMatchObject({ exitedAtMs: T0 + 10 * MIN, exitCode: 137, exitHow: 'cri: CONTAINER_EXITED' });
+    expect(cor.confirmGone(OTHER, T0 + 12 * MIN, 'cri: not listed')).toBe(true);
+    expect(cor.openStops(T0 + 13 * MIN)).toEqual([]);
+    expect(stuckPods(cor, T0 + 13 * MIN).every((s) => s.resolvedAtMs !== null)).toBe(true);
   });
 
   it('joins kubelet aggregates (container name + UID) to the container ID and counts them', () => {
