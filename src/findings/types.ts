@@ -27,3 +27,12 @@ export interface FindingDraft {
 
 /** A detector reads the sources it understands and ignores the rest. */
 export type Detector<S> = (sources: S) => FindingDraft[];
+
+/** A draft; params whose value is undefined are left out (a template copes with a missing one). */
+export function makeDraft(id: string, summary: string, evidence: string[], params: Record<string, string | undefined> = {}, subject?: Finding['subject']): FindingDraft {
+  const p: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) p[k] = v;
+  const d: FindingDraft = { id, summary, evidence, params: p };
+  if (subject) d.subject = subject;
+  return d;
+}

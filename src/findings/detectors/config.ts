@@ -11,15 +11,13 @@ import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapp
 import { isTable } from '../../config/schema.js';
 import { scanKeyLines, lineOf } from '../../config/toml-lines.js';
 import { APPARMOR_DIR } from '../../config/watch-paths.js';
-import type { FindingDraft } from '../types.js';
+import { makeDraft, type FindingDraft } from '../types.js';
 const CONFINED_RUNC = '/usr/sbin/runc';
 const MAX_PROFILES = 500;
 
-function draft(id: string, summary: string, evidence: string[], params: Record<string, string | undefined>, file?: string): FindingDraft {
-  const d: FindingDraft = { id, summary, evidence, params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string> };
-  if (file) d.subject = { file };
-  return d;
-}
+/** Config findings name the file they are about. */
+const draft = (id: string, summary: string, evidence: string[], params: Record<string, string | undefined>, file?: string): FindingDraft =>
+  makeDraft(id, summary, evidence, params, file ? { file } : undefined);
 
 const fileOf = (src: Provenance): string | undefined => ('file' in src ? src.file : undefined);
 

@@ -5,7 +5,7 @@
  * reload-failed, default-changed-under-running-pods.
  */
 import type { EventSnapshot, Finding } from '../../core/types.js';
-import type { FindingDraft } from '../types.js';
+import { makeDraft as draft, type FindingDraft } from '../types.js';
 import type { ContainerState, Correlator, Evidence } from '../../events/correlator.js';
 import { runtimeLabel } from '../../events/correlator.js';
 import type { DefaultTimeline, DefaultValue } from '../../events/default-timeline.js';
@@ -28,12 +28,6 @@ export function containerLabel(c: ContainerState): string {
 
 function lines(ev: Evidence[]): string[] {
   return ev.map((e) => e.text);
-}
-
-function draft(id: string, summary: string, evidence: string[], params: Record<string, string>, subject?: Finding['subject']): FindingDraft {
-  const d: FindingDraft = { id, summary, evidence, params };
-  if (subject) d.subject = subject;
-  return d;
 }
 
 function defaultLine(tl: DefaultTimeline, v: DefaultValue | null | undefined, what: string): string {
