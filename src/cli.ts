@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(arg
   fix: { summary: 'print (or --apply) the minimal change that removes fixable critical findings', load: () => import('./commands/fix.js') },
   scan: { summary: 'offline incident analysis of a journal export', load: () => import('./commands/scan.js') },
   run: { summary: 'the daemon: metrics, status API and page', load: () => import('./commands/run.js') },
+  pods: { summary: 'what happens to each running pod if CRI-O restarts now (CRI + runtime roots)', load: () => import('./commands/pods.js') },
 };
 
 function usage(): string {
@@ -55,8 +56,25 @@ export async function cli(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that goes away (`crio-sentinel scan … | head -1`) makes writes to stdout fail with
+ * EPIPE, reported as an 'error' event that would crash the process with a stack trace. Every
+ * command instead ends quietly with the status it would have had; later writes are dropped (the
+ * daemon keeps running). Any other failure to write stdout (ENOSPC, EIO) loses output: it is
+ * said once on stderr and the exit status is 3. A failing stderr is ignored: nothing can be said.
+ */
+let outputError: string | null = null;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || outputError !== null) return;
+  outputError = err.code ?? err.message;
+  process.stderr.write(`crio-sentinel: cannot write to standard output: ${outputError}\n`);
+  process.exitCode = 3; // the error can arrive after the command's status was set
+});
+process.stderr.on('error', () => {});
+
 cli(process.argv.slice(2)).then(
   (code) => {
+    if (outputError !== null) code = 3;
     if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   },
   (err: unknown) => {
