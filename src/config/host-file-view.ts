@@ -54,7 +54,8 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? 'EIO';
 }
 
-export function createHostFileView(root: string): FileView {
+/** Symlink resolution inside a root: what the host would see at a host path, mapped under the root. */
+function rootResolver(root: string) {
   const rootAbs = path.resolve(root);
   const real = (hostPath: string): string => (hostPath === '/' ? rootAbs : path.join(rootAbs, hostPath));
 
@@ -70,20 +71,23 @@ export function createHostFileView(root: string): FileView {
 
   /**
    * Resolve a host path inside the root. followFinal=false leaves a final symlink alone.
-   * Returns the resolved host path, or null when a component is missing (dangling link).
+   * Returns the resolved host path, or null when a component is missing (dangling link); with
+   * appendMissing, the components from the first missing one on are appended unresolved instead.
    */
-  function resolve(hostPath: string, followFinal: boolean): string | null {
-    let pending = normalizeHostPath(hostPath).split('/').filter(Boolean);
+  function resolve(hostPath: string, followFinal: boolean, appendMissing = false): string | null {
+    // pending components, last one first (pop is O(1))
+    const pending = normalizeHostPath(hostPath).split('/').filter(Boolean).reverse();
     let cur = '/';
     let hops = 0;
     while (pending.length > 0) {
-      const name = pending.shift() as string;
+      const name = pending.pop() as string;
       const next = cur === '/' ? `/${name}` : `${cur}/${name}`;
       const isFinal = pending.length === 0;
       const st = lstatReal(next);
       if (st === null) {
         // a missing final component resolves to itself (callers see "missing")
-        return isFinal ? next : null;
+        if (isFinal) return next;
+        return appendMissing ? normalizeHostPath([next, ...pending.reverse()].join('/')) : null;
       }
       if (st.isSymbolicLink() && (!isFinal || followFinal)) {
         if (++hops > MAX_LINK_HOPS) throw new FileViewError('ELOOP', hostPath, `${hostPath}: too many levels of symbolic links`);
@@ -95,7 +99,8 @@ export function createHostFileView(root: string): FileView {
         }
         const base = target.startsWith('/') ? '/' : cur;
         const joined = normalizeHostPath(path.posix.join(base, target));
-        pending = [...joined.split('/').filter(Boolean), ...pending];
+        const parts = joined.split('/').filter(Boolean);
+        for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i] as string);
         cur = '/';
         continue;
       }
@@ -103,6 +108,20 @@ export function createHostFileView(root: string): FileView {
     }
     return cur;
   }
+  return { rootAbs, real, lstatReal, resolve };
+}
+
+/**
+ * Where a host path is on disk under root, every symlink resolved inside the root (as the view reads
+ * it; missing components are kept as they are). For writers: the result is always under root.
+ */
+export function resolveUnderRoot(root: string, hostPath: string): string {
+  const r = rootResolver(root);
+  return r.real(r.resolve(hostPath, true, true) as string);
+}
+
+export function createHostFileView(root: string): FileView {
+  const { real, lstatReal, resolve } = rootResolver(root);
 
   function statResolved(hostPath: string): { host: string; st: fs.Stats } | null {
     const host = resolve(hostPath, true);
@@ -122,14 +141,26 @@ export function createHostFileView(root: string): FileView {
       const r = statResolved(p);
       return r ? toStat(r.st) : null;
     },
-    readdirRaw(p) {
+    readdirRaw(p, maxEntries) {
       const r = statResolved(p);
       if (!r) return [];
       if (!r.st.isDirectory()) throw new FileViewError('ENOTDIR', p, `${p}: not a directory`);
+      let dir: fs.Dir | undefined;
       try {
-        return fs.readdirSync(real(r.host), { encoding: 'buffer' });
+        if (maxEntries === undefined) return fs.readdirSync(real(r.host), { encoding: 'buffer' });
+        // streamed, so that a directory of a million entries is refused without holding its names
+        dir = fs.opendirSync(real(r.host), { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+        const names: Buffer[] = [];
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+          if (names.length >= maxEntries) throw new FileViewError('E2BIG', p, `${p} holds more than ${maxEntries} entries`);
+          names.push(d.name as unknown as Buffer);
+        }
+        return names;
       } catch (e) {
+        if (e instanceof FileViewError) throw e;
         throw new FileViewError(errCode(e), p, `${p}: ${(e as Error).message}`);
+      } finally {
+        dir?.closeSync();
       }
     },
     readFile(p, maxBytes) {

@@ -2,9 +2,11 @@
  * Side-effect edge: ask the host's CRI-O binary for its version.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHostFileView } from './host-file-view.js';
 import { parseCrioVersion } from './version.js';
+
+/** The hint is one short line: a larger file is not a version hint. */
+const MAX_HINT_BYTES = 256;
 
 const CRIO_CANDIDATES = ['/usr/bin/crio', '/usr/local/bin/crio', 'crio'];
 
@@ -35,11 +37,15 @@ export async function detectHostCrioVersion(root: string, timeoutMs = 5000): Pro
 /**
  * Version hint of a bundled/mounted node tree: `<root>/.crio-sentinel-version` (first line), only
  * when root is not "/". Used by `check` and the daemon's `--demo` when no --crio-version is given.
+ * Read through the bounded, non-blocking file view: a FIFO, a device or a file over
+ * MAX_HINT_BYTES is no hint (null), never a hang or an unbounded read.
  */
 export function readVersionHint(root: string): string | null {
   if (root === '/') return null;
   try {
-    const text = readFileSync(join(root, '.crio-sentinel-version'), 'utf8').split('\n')[0]?.trim() ?? '';
+    // through the file view: symlinks stay inside the root, a FIFO or device is refused, never read
+    const buf = createHostFileView(root).readFile('/.crio-sentinel-version', MAX_HINT_BYTES);
+    const text = buf.toString('utf8').split('\n')[0]?.trim() ?? '';
     return parseCrioVersion(text) ? text : null;
   } catch {
     return null;

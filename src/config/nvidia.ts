@@ -2,7 +2,7 @@
  * NVIDIA awareness: which handlers are the NVIDIA wrapper, and which low-level runtime binary the
  * wrapper will really run (crio-config.md §13).
  */
-import * as TOML from '@iarna/toml';
+import { parseToml, TomlSyntaxError } from './toml.js';
 import { FileViewError, type FileView } from '../core/types.js';
 import { isTable } from './schema.js';
 
@@ -85,11 +85,10 @@ export function readWrapperConfig(view: FileView): WrapperConfig {
   }
   let doc: Record<string, unknown>;
   try {
-    doc = TOML.parse(text) as Record<string, unknown>;
+    doc = parseToml(text);
   } catch (e) {
-    const err = e as { line?: number; col?: number; message?: string };
-    const msg = (err.message ?? String(e)).split('\n')[0]?.replace(/ at row \d+, col \d+, pos \d+:?$/, '') ?? '';
-    return fallback(NVIDIA_RUNTIME_CONFIG, `${NVIDIA_RUNTIME_CONFIG} line ${(err.line ?? 0) + 1}: ${msg}`);
+    if (!(e instanceof TomlSyntaxError)) throw e;
+    return fallback(NVIDIA_RUNTIME_CONFIG, `${NVIDIA_RUNTIME_CONFIG} line ${e.line ?? 1}: ${e.text}`);
   }
   const sect = doc['nvidia-container-runtime'];
   const list = isTable(sect) ? sect.runtimes : undefined;

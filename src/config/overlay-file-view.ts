@@ -15,7 +15,7 @@ export function overlayFileView(base: FileView, overrides: ReadonlyMap<string, B
   return {
     lstat: (p) => statOf(p, base.lstat(p)),
     stat: (p) => statOf(p, base.stat(p)),
-    readdirRaw: (p) => base.readdirRaw(p),
+    readdirRaw: (p, maxEntries) => base.readdirRaw(p, maxEntries),
     readFile(p, maxBytes) {
       const b = get(p);
       if (b === undefined) return base.readFile(p, maxBytes);

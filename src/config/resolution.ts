@@ -3,6 +3,7 @@
  * `check`, `fix` and the findings engine's config detector read. Types only.
  */
 import type { FileReport, Provenance, RuntimeHandlerView } from '../core/types.js';
+import type { KeyLines } from './toml-lines.js';
 import type { VersionRules } from './version.js';
 
 export interface HandlerEntry {
@@ -13,10 +14,15 @@ export interface HandlerEntry {
 export interface LoadedFile {
   path: string;
   text: string;
-  lines: Map<string, number>;
+  lines: KeyLines;
 }
 
-export type FatalKind = 'decode' | 'type' | 'read' | 'not-regular' | 'oversize' | 'unreadable' | 'missing-main' | 'flag';
+/**
+ * Why the configuration did not load. Every kind but 'limit' is CRI-O's own failure (it will not
+ * start). 'limit' is crio-sentinel's: a bound was reached (entries walked, bytes read, a name it
+ * cannot open) and the configuration is NOT EVALUATED; nothing is claimed about CRI-O.
+ */
+export type FatalKind = 'decode' | 'type' | 'read' | 'not-regular' | 'oversize' | 'unreadable' | 'walk' | 'missing-main' | 'flag' | 'limit';
 
 export interface FatalError {
   kind: FatalKind;

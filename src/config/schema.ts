@@ -125,6 +125,21 @@ export function tomlTypeName(v: unknown): string {
   return 'map[string]interface {}';
 }
 
+/** An own property of a plain object: never one of Object.prototype's (`constructor`, `__proto__` …). */
+export function own<T>(o: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
+/** An empty dictionary object: any key, `__proto__` included, is an own property. */
+export function dict<T = unknown>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** Set an own property, even `__proto__` (plain assignment would replace the prototype). */
+export function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 export function isTable(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
@@ -160,43 +175,46 @@ export function checkLeaf(t: KeyType, v: unknown): { bad: unknown } | undefined 
  * (runtime handler names, workload names) stay case-sensitive.
  */
 export function foldKeys(doc: Record<string, unknown>, schema: Schema, handlerKeys: Record<string, KeyType>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = dict();
+  const known = (k: string): boolean => own(schema, k) !== undefined;
   const lower = new Map(Object.keys(schema).map((k) => [k.toLowerCase(), k]));
   // case variants first, the exact spelling last, so the exact key wins a conflict
-  const entries = Object.entries(doc).sort(([a], [b]) => Number(schema[a] !== undefined) - Number(schema[b] !== undefined));
+  const entries = Object.entries(doc).sort(([a], [b]) => Number(known(a)) - Number(known(b)));
   for (const [key, v] of entries) {
-    const target = schema[key] !== undefined ? key : (lower.get(key.toLowerCase()) ?? key);
-    const s = schema[target];
+    const target = known(key) ? key : (lower.get(key.toLowerCase()) ?? key);
+    const s = own(schema, target);
     let value: unknown = v;
     if (s !== undefined && typeof s !== 'string' && isTable(v)) {
       if ('handlers' in s) {
         const hl = new Map(Object.keys(handlerKeys).map((k) => [k.toLowerCase(), k]));
-        const handlers: Record<string, unknown> = {};
+        const handlers = dict();
         for (const [name, h] of Object.entries(v)) {
           if (!isTable(h)) {
-            handlers[name] = h;
+            setOwn(handlers, name, h);
             continue;
           }
-          const fields: Record<string, unknown> = {};
-          const hEntries = Object.entries(h).sort(([a], [b]) => Number(handlerKeys[a] !== undefined) - Number(handlerKeys[b] !== undefined));
-          for (const [hk, hv] of hEntries) fields[handlerKeys[hk] !== undefined ? hk : (hl.get(hk.toLowerCase()) ?? hk)] = hv;
-          handlers[name] = fields;
+          const fields = dict();
+          const isKey = (k: string): boolean => own(handlerKeys, k) !== undefined;
+          const hEntries = Object.entries(h).sort(([a], [b]) => Number(isKey(a)) - Number(isKey(b)));
+          for (const [hk, hv] of hEntries) setOwn(fields, isKey(hk) ? hk : (hl.get(hk.toLowerCase()) ?? hk), hv);
+          setOwn(handlers, name, fields);
         }
         value = handlers;
       } else if (!('mapOfTables' in s)) value = foldKeys(v, s as Schema, handlerKeys);
     }
-    const prev = out[target];
+    const prev = own(out, target);
     // two spellings of one table decode into the same struct: their keys merge
-    out[target] = isTable(prev) && isTable(value) ? deepMerge(prev, value) : value;
+    setOwn(out, target, isTable(prev) && isTable(value) ? deepMerge(prev, value) : value);
   }
   return out;
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
+  const out = dict();
+  for (const [k, v] of Object.entries(a)) setOwn(out, k, v);
   for (const [k, v] of Object.entries(b)) {
-    const p = out[k];
-    out[k] = isTable(p) && isTable(v) ? deepMerge(p, v) : v;
+    const p = own(out, k);
+    setOwn(out, k, isTable(p) && isTable(v) ? deepMerge(p, v) : v);
   }
   return out;
 }

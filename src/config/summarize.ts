@@ -2,8 +2,8 @@
  * Summaries of the live CRI-O config (TOML from `GET /config` on the CRI socket, or the journal's
  * `Current CRI-O configuration:` dump).
  */
-import * as TOML from '@iarna/toml';
-import { isTable } from './schema.js';
+import { parseToml, TomlSyntaxError } from './toml.js';
+import { isTable, setOwn } from './schema.js';
 
 export interface CrioTomlSummary {
   defaultRuntime: string | null;
@@ -18,11 +18,10 @@ export interface CrioTomlSummary {
 export function summarizeCrioToml(toml: string): CrioTomlSummary {
   let doc: Record<string, unknown>;
   try {
-    doc = TOML.parse(toml) as Record<string, unknown>;
+    doc = parseToml(toml);
   } catch (e) {
-    const err = e as { line?: number; col?: number; message?: string };
-    const first = (err.message ?? String(e)).split('\n')[0]?.replace(/ at row \d+, col \d+, pos \d+:?$/, '') ?? '';
-    throw new Error(`invalid CRI-O config TOML: line ${(err.line ?? 0) + 1}, column ${(err.col ?? 0) + 1}: ${first}`);
+    if (!(e instanceof TomlSyntaxError)) throw e;
+    throw new Error(`invalid CRI-O config TOML: line ${e.line ?? 1}, column ${e.column ?? 1}: ${e.text}`);
   }
   const crio = isTable(doc.crio) ? doc.crio : {};
   const runtime = isTable(crio.runtime) ? crio.runtime : {};
@@ -34,7 +33,7 @@ export function summarizeCrioToml(toml: string): CrioTomlSummary {
   const s = (v: unknown): string => (typeof v === 'string' ? v : '');
   for (const [name, h] of Object.entries(runtimes)) {
     if (!isTable(h)) continue;
-    out.runtimes[name] = { runtimePath: s(h.runtime_path), runtimeRoot: s(h.runtime_root), runtimeType: s(h.runtime_type) };
+    setOwn(out.runtimes, name, { runtimePath: s(h.runtime_path), runtimeRoot: s(h.runtime_root), runtimeType: s(h.runtime_type) });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { ConfigInputs } from '../core/types.js';
 import { NVIDIA_RUNTIME_CONFIG } from './nvidia.js';
-import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, WRONG_NVIDIA_DIR, resolveInputPaths } from './resolve.js';
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, WRONG_NVIDIA_DIR, resolveInputPaths } from './inputs.js';
 
 /** AppArmor profiles (a confined /usr/sbin/runc changes what the NVIDIA wrapper can do). */
 export const APPARMOR_DIR = '/etc/apparmor.d';

@@ -35,8 +35,11 @@ export interface FileView {
   lstat(path: string): FileStat | null;
   /** stat (follows symlinks); null when missing or a dangling link. */
   stat(path: string): FileStat | null;
-  /** Entry names of a directory as raw bytes (non-UTF-8 names are kept). */
-  readdirRaw(path: string): Buffer[];
+  /**
+   * Entry names of a directory as raw bytes (non-UTF-8 names are kept). With maxEntries, a
+   * directory holding more is refused (FileViewError code 'E2BIG') without keeping its names.
+   */
+  readdirRaw(path: string, maxEntries?: number): Buffer[];
   /** Read a whole file, refusing (FileViewError code 'EFBIG') when larger than maxBytes. */
   readFile(path: string, maxBytes: number): Buffer;
   /** True when the path resolves to a regular file with an execute bit. */
@@ -178,9 +181,6 @@ export interface SourceHealth {
 
 // ---------------------------------------------------------------- events (journal -> correlator)
 
-/**
- * What the event pipeline knows at a point in time. It is the `scan --output json` contract
- * (README: "scan JSON") and the `events` part of /api/v1/status. Times are ISO 8601 strings.
 /** A bounded list's full count: `shown` rows are in the list, `total` exist, `truncated` when cut. */
 export interface ListTotal {
   total: number;
@@ -188,6 +188,9 @@ export interface ListTotal {
   truncated: boolean;
 }
 
+/**
+ * What the event pipeline knows at a point in time. It is the `scan --output json` contract
+ * (README: "scan JSON") and the `events` part of /api/v1/status. Times are ISO 8601 strings.
  */
 export interface EventSnapshot {
   entries: number;
@@ -205,9 +208,6 @@ export interface EventSnapshot {
     /** seconds since the first stop request, at snapshot time */
     stuckSeconds: number;
   }[];
-  defaultRuntimeTimeline: { at: string; defaultRuntime: string; source: string }[];
-  /** what the journal says about the running CRI-O */
-  crio: {
   /** the full counts behind the bounded lists above (at most 200 rows each) */
   totals: {
     /** containers with kill failures; `failures` sums every container's count, listed or not */
@@ -216,6 +216,9 @@ export interface EventSnapshot {
     /** pods ever stuck; `stuck` are still stuck */
     stuckTerminating: ListTotal & { stuck: number };
   };
+  defaultRuntimeTimeline: { at: string; defaultRuntime: string; source: string }[];
+  /** what the journal says about the running CRI-O */
+  crio: {
     version: string | null;
     lastStartAt: string | null;
     /** the default CRI-O reports (startup dump, `Set config default_runtime`, reload) */

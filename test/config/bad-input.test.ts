@@ -25,6 +25,13 @@ function parseError(r: ReturnType<typeof check>) {
   return f!;
 }
 
+function notEvaluated(r: ReturnType<typeof check>) {
+  const f = r.findings.find((x) => x.id === 'config-not-evaluated');
+  expect(f, 'config-not-evaluated finding').toBeDefined();
+  expect(ids(r)).not.toContain('config-parse-error');
+  return f!;
+}
+
 describe('bad input', () => {
   it('invalid TOML names file, line and column', () => {
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: '# ok\n[crio.runtime]\nx = [1, 2\n' }), V);
@@ -119,14 +126,15 @@ describe('bad input', () => {
     const mk = spawnSync('mknod', [dev, 'c', '1', '5']);
     if (mk.status !== 0) return; // not permitted here (unprivileged runner)
     const r = check(t, V);
+    // CRI-O reads a device like a file (/dev/zero without end, /dev/null as empty): crio-sentinel reads none and says so
     expect(r.startError).toContain('a character device');
-    expect(parseError(r).summary).toContain('not a regular file');
+    expect(notEvaluated(r).summary).toContain('did not evaluate');
   });
 
-  it('a 5 MiB file is reported, not read', () => {
+  it('a 5 MiB file is not read, and the configuration is not evaluated (CRI-O reads any size)', () => {
     const t = makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/60-huge.conf`]: Buffer.alloc(5 * 1024 * 1024, 0x61) });
     const r = check(t, V);
-    const f = parseError(r);
+    const f = notEvaluated(r);
     expect(f.evidence[0]).toContain('larger than the 4194304-byte limit: not read');
     expect(() => createHostFileView(t.root).readFile(`${D}/60-huge.conf`, 4 * 1024 * 1024)).toThrowError(expect.objectContaining({ code: 'EFBIG' }));
   });
@@ -137,6 +145,8 @@ describe('bad input', () => {
     const r = resolveConfig({ crioVersion: '1.31.0' } as ConfigInputs, createHostFileView(t.root), { maxTotalBytes: 1000 });
     expect(r.startError).toContain('/etc/crio/crio.conf.d/20-b.conf: the config files read so far exceed 1000 bytes in total');
     expect(r.files.map((f) => f.status)).toEqual(['missing', 'applied', 'error']);
+    expect(r.effective).toBeNull();
+    expect(ids(r)).toEqual(['config-not-evaluated']);
   });
 
   it('a symlink loop is an error, not a hang', () => {
@@ -162,12 +172,21 @@ describe('bad input', () => {
     const r = check(t, V);
     expect(r.startError).toContain('not valid UTF-8');
     expect(r.startError).not.toMatch(/[\u0000-\u001f\ufffd]/);
+    notEvaluated(r); // CRI-O reads it; crio-sentinel cannot open it, so it gives no answer
   });
 
-  it('deeply nested directories stop at the depth guard', () => {
+  it('deeply nested directories are walked like CRI-O walks them (40 levels)', () => {
     const deep = `${D}/${Array.from({ length: 40 }, (_, i) => `d${i}`).join('/')}/x.conf`;
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [deep]: dr('runc') }), V);
-    expect(r.startError).toContain('directory nesting deeper than 32 levels');
+    expect(r.startError).toBeNull();
+    expect(r.effective?.defaultRuntime.name).toBe('runc');
+  });
+
+  it('nesting beyond the depth bound is "not evaluated", never a guess', () => {
+    const deep = `${D}/${Array.from({ length: 260 }, () => 'd').join('/')}/x.conf`;
+    const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [deep]: dr('runc') }), V);
+    expect(r.effective).toBeNull();
+    expect(notEvaluated(r).summary).toContain('deeper than 256 levels');
   });
 
   it('the nvidia config.toml being broken does not crash the wrapper resolution', () => {

@@ -3,12 +3,12 @@
  * plus the injected FileView (nvidia config.toml, AppArmor profiles). Returns drafts; severity and
  * remediation come from the catalogue (src/findings/catalogue.ts).
  */
-import * as TOML from '@iarna/toml';
 import type { FileView, Provenance } from '../../core/types.js';
 import { describeSource } from '../../config/describe.js';
 import type { Resolution } from '../../config/resolution.js';
 import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, type WrapperConfig } from '../../config/nvidia.js';
 import { isTable } from '../../config/schema.js';
+import { parseToml } from '../../config/toml.js';
 import { scanKeyLines, lineOf } from '../../config/toml-lines.js';
 import { APPARMOR_DIR } from '../../config/watch-paths.js';
 import { makeDraft, type FindingDraft } from '../types.js';
@@ -68,7 +68,7 @@ export function findRuncProfile(view: FileView): { file: string; line: number | 
 function nvidiaInText(text: string): { tables: { name: string; line: number | null }[]; defaultLine: { value: string; line: number | null } | null } {
   let doc: Record<string, unknown>;
   try {
-    doc = TOML.parse(text) as Record<string, unknown>;
+    doc = parseToml(text);
   } catch {
     return { tables: /nvidia/i.test(text) ? [{ name: 'nvidia', line: null }] : [], defaultLine: null };
   }
