@@ -7,9 +7,9 @@
 import type { EventSnapshot, Finding } from '../../core/types.js';
 import { makeDraft as draft, type FindingDraft } from '../types.js';
 import type { ContainerState, Correlator, Evidence } from '../../events/correlator.js';
-import { runtimeLabel } from '../../events/correlator.js';
 import type { DefaultTimeline, DefaultValue } from '../../events/default-timeline.js';
 import { stuckPods } from '../../events/stuck-pods.js';
+import { isNvidiaHandler } from '../../config/nvidia.js';
 
 const MAX_SUBJECTS = 20;
 
@@ -35,7 +35,7 @@ function defaultLine(tl: DefaultTimeline, v: DefaultValue | null | undefined, wh
 }
 
 function isNvidiaFailure(tl: DefaultTimeline, c: ContainerState): boolean {
-  if (c.killFailures > 0 && runtimeLabel(c.runtimePath).startsWith('nvidia-container-runtime')) return true;
+  if (c.killFailures > 0 && c.runtimePath && isNvidiaHandler('', c.runtimePath)) return true;
   const d = c.killFailures > 0 ? c.defaultAtFailure : c.defaultAtKubeletFailure;
   return !!d && tl.isNvidia(d.name);
 }
