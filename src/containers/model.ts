@@ -57,7 +57,18 @@ interface HandlerInfo {
   runtimeRoot: string;
 }
 
-function driverFor(name: string, map: Record<string, HandlerInfo> | null, wrapperBinary: string | null): RuntimeDriver | null {
+/**
+ * The driver of handler `name` in `map`. An empty runtime_root (GET /config shows "" for a handler
+ * that sets none) is CRI-O's default root, which the config engine put into the files' effective
+ * handler (`fallbackRoots`): CRI-O 1.32.13 was seen passing --root /run/crun to such a handler in the
+ * lab while /config showed runtime_root = "". Last resort: the low-level runtime's own default.
+ */
+function driverFor(
+  name: string,
+  map: Record<string, HandlerInfo> | null,
+  wrapperBinary: string | null,
+  fallbackRoots: Record<string, HandlerInfo> | null = null,
+): RuntimeDriver | null {
   if (!map) return null;
   const h = map[name];
   if (!h) return { handler: name, runtimePath: null, binary: null, family: null, root: null, known: false };
@@ -65,7 +76,7 @@ function driverFor(name: string, map: Record<string, HandlerInfo> | null, wrappe
   const binary = nvidia ? (wrapperBinary ?? null) : h.runtimePath || null;
   // an unresolved wrapper: its path may still name the family it forwards to
   const family = runtimeFamily(binary) ?? (nvidia && !binary ? null : runtimeFamily(h.runtimePath));
-  const root = h.runtimeRoot || defaultRootOf(family);
+  const root = h.runtimeRoot || fallbackRoots?.[name]?.runtimeRoot || defaultRootOf(family);
   return { handler: name, runtimePath: h.runtimePath || null, binary, family, root, known: true };
 }
 
@@ -138,7 +149,7 @@ export function buildContainerModel(inp: ContainerModelInputs): ContainerModel {
     if (handler !== null) {
       const nowName = handler || nowDefault;
       const afterName = handler || afterDefault;
-      v.drivenNow = nowName ? driverFor(nowName, nowMap, wrapperBinary) : null;
+      v.drivenNow = nowName ? driverFor(nowName, nowMap, wrapperBinary, afterMap) : null;
       v.drivenAfterRestart = afterName ? driverFor(afterName, afterMap, wrapperBinary) : null;
     }
     if (!active) return;
@@ -216,8 +227,26 @@ export function buildContainerModel(inp: ContainerModelInputs): ContainerModel {
     views.push(v);
   }
   // ---- held by a runtime, not listed by CRI-O (only when CRI-O answered)
+  // Another CRI-O instance sharing the runtime root (its bundles live under another runroot) is not
+  // this one's: the bundle directories of the containers this CRI-O lists tell its runroot.
+  const bundleParent = (h: RuntimeHolding): string | null => {
+    const b = h.bundle?.replace(/\/userdata\/?$/, '') ?? null;
+    if (!b || !b.endsWith(`/${h.id}`)) return null;
+    return b.slice(0, -h.id.length - 1);
+  };
+  const ours = new Set<string>();
+  for (const h of held.values()) {
+    const p = listed.has(h.id) ? bundleParent(h) : null;
+    if (p) ours.add(p);
+  }
+  let foreign = 0;
   for (const h of held.values()) {
     if (listed.has(h.id)) continue;
+    const parent = bundleParent(h);
+    if (ours.size > 0 && parent !== null && !ours.has(parent)) {
+      foreign++;
+      continue;
+    }
     const crio = h.manager === 'cri-o' || h.sandboxId !== null;
     const v: ContainerView = {
       id: h.id,
@@ -243,6 +272,7 @@ export function buildContainerModel(inp: ContainerModelInputs): ContainerModel {
     views.push(v);
   }
 
+  if (foreign > 0) notes.push(`${foreign} runtime-held container(s) belong to another CRI-O instance (bundles outside ${[...ours].join(', ')}): not counted`);
   for (const v of views) {
     byState[v.state]++;
     for (const r of new Set(v.risks)) atRisk[r]++;

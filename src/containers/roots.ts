@@ -17,11 +17,13 @@ export function runtimeRootsToRead(report: ConfigReport | null, live: LiveCrio |
     if (!r.usedBy.includes(who)) r.usedBy.push(who);
     out.set(root, r);
   };
+  const files = report?.effective?.runtimes ?? null;
   const handlers = (map: Record<string, { runtimePath: string; runtimeRoot: string }> | null | undefined, where: string): void => {
     for (const [name, h] of Object.entries(map ?? {})) {
       const nvidia = isNvidiaHandler(name, h.runtimePath);
       const family = runtimeFamily(nvidia ? (wrapperBinary ?? h.runtimePath) : h.runtimePath);
-      add(h.runtimeRoot || defaultRootOf(family), `${name} (${where})`, family);
+      // an empty runtime_root (GET /config) is CRI-O's default root, which the files' effective handler carries
+      add(h.runtimeRoot || files?.[name]?.runtimeRoot || defaultRootOf(family), `${name} (${where})`, family);
     }
   };
   handlers(report?.effective?.runtimes, 'files');
