@@ -11,7 +11,7 @@ import { createDaemon, eventPipelineFactory, journalFollowerFactory, type Daemon
 import { demoDeps } from '../daemon/demo.js';
 import { parseRunFlags, RUN_USAGE, type RunFlags } from '../daemon/flags.js';
 import { createLogger, type Logger } from '../daemon/log.js';
-import { loadWebConfig } from '../daemon/web-config.js';
+import { loadWebConfig, tlsServerOptions } from '../daemon/web-config.js';
 import type { ProcessRecord } from '../live/process.js';
 
 /** Stop must finish within this; then the process exits anyway. */
@@ -95,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, clock, write: (l) => process.stderr.write(l) });
   const webFile = flags.webConfigFile;
   const webConfig = webFile ? loadWebConfig(webFile) : null;
+  // read the TLS files now: a missing, special (FIFO, device) or oversized file fails before anything starts
+  if (webConfig?.tls) tlsServerOptions(webConfig.tls);
   // SIGHUP re-reads the web config file (users, headers, certificates)
   const reloadWebConfig = webFile ? { loadWebConfig: () => loadWebConfig(webFile) } : {};
 

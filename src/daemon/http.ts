@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
@@ -35,8 +35,15 @@ export interface HttpLimits {
   connectionsCheckingIntervalMs: number;
   /** total size of the request line and headers, bytes; larger requests get 431 */
   maxHeaderSize: number;
-  /** open connections at most; more are refused */
+  /**
+   * open connections at most. From `idleEvictAt` open connections on, idle ones (no request in
+   * flight: never used, or kept alive between requests) are closed, oldest first, to make room;
+   * only when every connection is busy is a new one refused. An idle-connection flood can therefore
+   * not lock Prometheus out.
+   */
   maxConnections: number;
+  /** open connections from which idle ones are closed, oldest first */
+  idleEvictAt: number;
   /** grace for in-flight requests on close() before connections are cut */
   closeGraceMs: number;
   /**
@@ -56,6 +63,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   connectionsCheckingIntervalMs: 1_000,
   maxHeaderSize: 8_192,
   maxConnections: 512,
+  idleEvictAt: 384,
   closeGraceMs: 1_000,
   metricsCacheMs: 1_000,
 };
@@ -269,8 +277,63 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     else app(req, res);
   };
 
+  // ---------------------------------------------------------------- connections: evict idle ones under pressure
+  // Every TCP connection, oldest (least recently used) first; `busy` counts requests in flight.
+  interface Conn {
+    sock: Socket;
+    busy: number;
+  }
+  const conns = new Map<Socket, Conn>();
+  /** TLS sockets carry the requests; they are found by the peer address of their TCP connection */
+  const byPeer = new Map<string, Conn>();
+  const peerKey = (s: Socket): string => `${s.remoteAddress ?? ''}|${s.remotePort ?? ''}`;
+  const tlsConn = new WeakMap<Socket, Conn>();
+  let evicted = 0;
+  const onConnection = (sock: Socket): void => {
+    if (conns.size >= limits.idleEvictAt) {
+      const target = Math.max(0, limits.idleEvictAt - Math.max(1, Math.floor(limits.idleEvictAt / 8)));
+      for (const c of conns.values()) {
+        if (conns.size <= target) break;
+        if (c.busy > 0) continue;
+        conns.delete(c.sock);
+        c.sock.destroy();
+        evicted++;
+      }
+      if (evicted > 0) log('debug', 'idle connections closed to make room', { open: conns.size, evicted_total: evicted });
+    }
+    if (conns.size >= limits.maxConnections) {
+      sock.destroy();
+      return;
+    }
+    const c: Conn = { sock, busy: 0 };
+    const key = peerKey(sock);
+    conns.set(sock, c);
+    byPeer.set(key, c);
+    sock.once('close', () => {
+      conns.delete(sock);
+      if (byPeer.get(key) === c) byPeer.delete(key);
+    });
+  };
+  const track = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const s = req.socket;
+    let c = conns.get(s) ?? tlsConn.get(s);
+    if (!c) {
+      c = byPeer.get(peerKey(s));
+      if (!c) return;
+      tlsConn.set(s, c);
+    }
+    const conn = c;
+    conn.busy++;
+    res.once('close', () => {
+      conn.busy--;
+      // most recently used last: the oldest idle connections go first
+      if (conns.delete(conn.sock)) conns.set(conn.sock, conn);
+    });
+  };
+
   // ---------------------------------------------------------------- the gate, shared by http and https
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    track(req, res);
     const { auth, certMode, headers } = gate;
     for (const [k, v] of headers) res.setHeader(k, v);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -295,7 +358,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       route(req, res);
       return;
     }
-    auth.verify(req.headers.authorization).then(
+    auth.verify(req.headers.authorization, req.socket.remoteAddress ?? '').then(
       (r) => {
         if (r.ok) return route(req, res);
         if (r.reason === 'busy') {
@@ -322,7 +385,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   };
   const server: http.Server = web?.tls ? createTlsServer(web, common, limits, handle) : http.createServer(common, handle);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.maxConnections = limits.maxConnections;
+  // prepended: runs before the TLS layer and node:http take the socket
+  server.prependListener('connection', onConnection);
   if (web?.tls) {
     server.on('tlsClientError', (err: Error & { code?: string }) => {
       log('debug', 'TLS handshake failed', { err: err.code ?? err.message });

@@ -11,14 +11,14 @@
  * Every error is one line naming the file and, where known, the line.
  * Relative paths resolve against the directory of the config file.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Clock } from '../core/types.js';
 import { UserError } from '../core/errors.js';
+import { createHostFileView } from '../config/index.js';
 
 export type ClientAuthType =
   | 'NoClientCert'
@@ -220,8 +220,21 @@ export function parseWebConfig(text: string, file: string): WebConfig {
 
 const TLS_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
+/** The web config file and the PEM files it names are read at most this large. */
+export const MAX_WEB_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read a file the web config needs through the bounded, non-blocking file view (src/config): a
+ * FIFO, socket or device is refused without blocking ("… is a FIFO (named pipe), not a regular
+ * file"), and a file over MAX_WEB_FILE_BYTES is refused without being read.
+ */
+export function readWebFile(p: string): Buffer {
+  return hostView.readFile(resolve(p), MAX_WEB_FILE_BYTES);
+}
+const hostView = createHostFileView('/');
+
 /** Read and parse a web config file (the edge: file I/O). Errors are UserErrors naming the file. */
-export function loadWebConfig(file: string, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): WebConfig {
+export function loadWebConfig(file: string, readFile: (p: string) => string = (p) => readWebFile(p).toString('utf8')): WebConfig {
   let text: string;
   try {
     text = readFile(file);
@@ -234,7 +247,7 @@ export function loadWebConfig(file: string, readFile: (p: string) => string = (p
 /** TLS options for node:https, reading the PEM files now. Errors name the file. */
 export function tlsServerOptions(
   t: WebTlsConfig,
-  readFile: (p: string) => Buffer = (p) => readFileSync(p),
+  readFile: (p: string) => Buffer = readWebFile,
 ): { cert: Buffer | string; key: Buffer | string; ca?: Buffer | string; requestCert: boolean; rejectUnauthorized: boolean; minVersion: SecureVersion; maxVersion?: SecureVersion; honorCipherOrder: boolean } {
   const read = (p: string, what: string): Buffer => {
     try {
@@ -284,7 +297,8 @@ export type AuthResult =
   | { ok: false; reason: 'missing' | 'invalid' | 'busy' };
 
 export interface BasicAuth {
-  verify(authorization: string | undefined): Promise<AuthResult>;
+  /** `source` (the client's address) keeps one client's flood from starving the others */
+  verify(authorization: string | undefined, source?: string): Promise<AuthResult>;
 }
 
 /** Parse `Basic base64(user:password)`; null when malformed. */
@@ -298,53 +312,136 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
   return { user: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
+/** bcrypt's cost factor of a hash (`$2b$12$…` → 12) */
+export function bcryptCost(hash: string): number {
+  return Number(hash.slice(hash.indexOf('$', 1) + 1, hash.indexOf('$', 1) + 3));
+}
+
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A well-formed bcrypt hash of cost `cost` that no password matches (random salt and digest):
+ * comparing a password against it costs exactly what a real check at that cost costs.
+ */
+export function dummyHash(cost: number): string {
+  const c = Math.min(31, Math.max(4, Math.trunc(cost) || 10));
+  const body = Array.from(randomBytes(53), (b) => BCRYPT_ALPHABET[b & 63]).join('');
+  return `$2b$${String(c).padStart(2, '0')}$${body}`;
+}
+
+export interface BasicAuthOptions {
+  now?: Clock;
+  /** a verified login stays cached while used at least this often (ms); default 10 min */
+  ttlMs?: number;
+  /** verified logins cached at most (least recently used go first); default 256 */
+  maxEntries?: number;
+  /** bcrypt checks at once; default 1 (as exporter-toolkit) */
+  maxConcurrent?: number;
+  /** bcrypt checks waiting, all sources together; default 64 */
+  maxQueued?: number;
+  /** bcrypt checks waiting per source and user name (unknown names share one); default 4 */
+  maxQueuedPerKey?: number;
+}
+
 /**
  * Basic auth against bcrypt hashes. bcrypt is deliberately slow (about 90 ms at cost 10 in
- * bcryptjs), so:
- * - successful verifications are cached for `ttlMs`, keyed by a SHA-256 of user, hash and password
- *   (exporter-toolkit caches by user, hash and password too); failures are not cached;
- * - at most `maxConcurrent` bcrypt checks run at once (exporter-toolkit runs one at a time), and at
- *   most `maxQueued` wait; further requests get 'busy' instead of piling up CPU work and memory;
- * - unknown users are checked against a dummy hash so that response time does not reveal which
- *   users exist.
+ * bcryptjs), so a flood of wrong passwords must neither starve right ones nor tell which users exist:
+ * - A verified login is cached (keyed by a SHA-256 of user, hash and password, as exporter-toolkit
+ *   does) for as long as it keeps being used within `ttlMs`; failures are never cached, so a flood
+ *   cannot evict a verified login. The cache belongs to this user list: a re-read web config
+ *   (SIGHUP) starts an empty one, so removed users are refused at once.
+ * - bcrypt checks wait in one queue per (source address, user name), served round-robin, one check
+ *   at a time. A queue holds at most `maxQueuedPerKey` checks and all together at most `maxQueued`;
+ *   beyond that a request is refused as 'busy' at constant cost (no bcrypt), and when the total is
+ *   reached a newcomer from a shorter queue displaces the newest check of the longest one. A flood
+ *   from one source, or against one name, therefore only fills its own queue: other sources and
+ *   users keep getting a turn every other check.
+ * - Constant work: an unknown user is checked against a dummy hash with the highest cost in the
+ *   file, and a check against a cheaper hash holds its turn until a check at that highest cost
+ *   would have ended (measured), so response time tells neither whether a user exists nor which
+ *   cost its hash has.
  */
-export function createBasicAuth(
-  users: Record<string, string>,
-  deps: { now?: Clock; ttlMs?: number; maxEntries?: number; maxConcurrent?: number; maxQueued?: number } = {},
-): BasicAuth {
+export function createBasicAuth(users: Record<string, string>, deps: BasicAuthOptions = {}): BasicAuth {
   const now = deps.now ?? Date.now;
-  const ttlMs = deps.ttlMs ?? 60_000;
+  const ttlMs = deps.ttlMs ?? 600_000;
   const maxEntries = deps.maxEntries ?? 256;
   const maxConcurrent = deps.maxConcurrent ?? 1;
-  const maxQueued = deps.maxQueued ?? 32;
+  const maxQueued = deps.maxQueued ?? 64;
+  const maxQueuedPerKey = deps.maxQueuedPerKey ?? 4;
+  /** LRU: Map order is use order */
   const cache = new Map<string, { user: string; expires: number; digest: Buffer }>();
-  // a valid hash of a forgotten random string at cost 10: comparing against it costs what a real check costs
-  const dummy = '$2b$10$/wpHxvjATyW8PtUAHgUKf.qpopGKdrCzERVHD6bGypR8vLy.ZlpR2';
+  const costs = Object.values(users).map(bcryptCost);
+  const maxCost = costs.length ? Math.max(...costs) : 10;
+  const dummy = dummyHash(maxCost);
+  /** how long one check at maxCost takes here (ms); measured on the checks at that cost */
+  let fullCheckMs: number | null = null;
+  let calibration: Promise<void> | null = null;
+  const measured = (ms: number): void => {
+    fullCheckMs = fullCheckMs === null ? ms : fullCheckMs * 0.8 + ms * 0.2;
+  };
+  const calibrate = (): Promise<void> => {
+    calibration ??= (async () => {
+      const t0 = performance.now();
+      await bcrypt.compare('calibration', dummy);
+      measured(performance.now() - t0);
+    })();
+    return calibration;
+  };
+
   let running = 0;
-  const waiting: (() => void)[] = [];
-  /** Take a bcrypt slot: true at once or after waiting, false when the queue is full. */
-  const acquire = (): Promise<boolean> | boolean => {
-    if (running < maxConcurrent) {
+  let queued = 0;
+  /** waiters per key, served round-robin in Map order */
+  const queues = new Map<string, ((go: boolean) => void)[]>();
+  const next = (): void => {
+    while (running < maxConcurrent && queues.size > 0) {
+      const [key, q] = queues.entries().next().value as [string, ((go: boolean) => void)[]];
+      queues.delete(key);
+      const w = q.shift()!;
+      queued--;
+      if (q.length > 0) queues.set(key, q); // to the back: the next key gets the next turn
       running++;
-      return true;
+      w(true);
     }
-    if (waiting.length >= maxQueued) return false;
-    return new Promise<boolean>((resolve) => waiting.push(() => resolve(true)));
+  };
+  /** Wait for a bcrypt turn: true when it is ours, false when refused (queue full). */
+  const acquire = (key: string): Promise<boolean> => {
+    if (running < maxConcurrent && queues.size === 0) {
+      running++;
+      return Promise.resolve(true);
+    }
+    const mine = queues.get(key);
+    if ((mine?.length ?? 0) >= maxQueuedPerKey) return Promise.resolve(false);
+    if (queued >= maxQueued) {
+      let longest: ((go: boolean) => void)[] | null = null;
+      for (const q of queues.values()) if (!longest || q.length > longest.length) longest = q;
+      if (!longest || longest.length <= (mine?.length ?? 0) + 1) return Promise.resolve(false);
+      longest.pop()!(false);
+      queued--;
+    }
+    return new Promise<boolean>((resolve) => {
+      const q = queues.get(key) ?? [];
+      q.push(resolve);
+      queues.set(key, q);
+      queued++;
+    });
   };
   const release = (): void => {
-    const next = waiting.shift();
-    if (next) next(); // the slot passes to the next waiter
-    else running--;
+    running--;
+    next();
   };
   const cached = (key: string, digest: Buffer): string | null => {
     const hit = cache.get(key);
     if (!hit) return null;
-    if (hit.expires > now() && timingSafeEqual(hit.digest, digest)) return hit.user;
     cache.delete(key);
+    if (hit.expires > now() && timingSafeEqual(hit.digest, digest)) {
+      hit.expires = now() + ttlMs;
+      cache.set(key, hit); // most recently used last
+      return hit.user;
+    }
     return null;
   };
   return {
-    async verify(authorization) {
+    async verify(authorization, source = '') {
       const cred = parseBasicAuthorization(authorization);
       if (!cred) return { ok: false, reason: 'missing' };
       const hash = Object.prototype.hasOwnProperty.call(users, cred.user) ? users[cred.user] : undefined;
@@ -352,13 +449,24 @@ export function createBasicAuth(
       const key = digest.toString('hex');
       const hit = cached(key, digest);
       if (hit !== null) return { ok: true, user: hit };
-      if (!(await acquire())) return { ok: false, reason: 'busy' };
+      const queue = `${source}\0${hash === undefined ? '' : cred.user}`;
+      if (!(await acquire(queue))) return { ok: false, reason: 'busy' };
       let ok: boolean;
       try {
         // a request queued behind the same credentials finds them cached now
         const late = cached(key, digest);
         if (late !== null) return { ok: true, user: late };
-        ok = await bcrypt.compare(cred.password, hash ?? dummy);
+        const against = hash ?? dummy;
+        const t0 = performance.now();
+        ok = await bcrypt.compare(cred.password, against);
+        const took = performance.now() - t0;
+        if (bcryptCost(against) >= maxCost) measured(took);
+        else {
+          // a cheaper hash: hold the turn until a check at the highest cost would have ended
+          await calibrate();
+          const rest = (fullCheckMs ?? 0) - (performance.now() - t0);
+          if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+        }
       } finally {
         release();
       }

@@ -249,6 +249,43 @@ describe('createHttpServer over a real socket', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     agent.destroy();
   });
+
+  it('keeps answering /metrics under a flood of 600 idle connections (issue #11 item 8)', async () => {
+    const { port } = await start(() => demoStatus());
+    const sockets: net.Socket[] = [];
+    let closedByServer = 0;
+    const connect = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => undefined);
+        s.on('close', () => closedByServer++);
+        sockets.push(s);
+      });
+    try {
+      // 300 connections that never send a byte, 300 kept alive after one request
+      for (let i = 0; i < 300; i++) await connect();
+      for (let i = 0; i < 300; i++) {
+        const s = await connect();
+        s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const codes: (number | string)[] = [];
+      for (let i = 0; i < 20; i++) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Connection: 'close' }, signal: AbortSignal.timeout(3000) });
+          await r.text();
+          codes.push(r.status);
+        } catch (err) {
+          codes.push((err as Error).message);
+        }
+      }
+      expect(codes).toEqual(Array(20).fill(200));
+      // room was made by closing idle connections, oldest first
+      expect(closedByServer).toBeGreaterThan(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
 });
 
 describe('TLS and basic auth with a real client', () => {
@@ -377,7 +414,7 @@ describe('TLS and basic auth with a real client', () => {
       new RegExp(`^web config ${file}: unusable TLS certificate/key \\(${dir}/garbage.pem, ${dir}/garbage.pem\\): `),
     );
     const missing = parseWebConfig('tls_server_config:\n  cert_file: nope.pem\n  key_file: nope.pem\n', file);
-    expect(() => createHttpServer({ status: () => demoStatus(), registry: metrics.registry, webConfig: missing, log })).toThrow(/cannot read cert_file .*nope\.pem: ENOENT/);
+    expect(() => createHttpServer({ status: () => demoStatus(), registry: metrics.registry, webConfig: missing, log })).toThrow(/cannot read cert_file .*nope\.pem: open .*nope\.pem: no such file or directory/);
   });
 
   it('is scraped by a real Prometheus over TLS with basic auth', async () => {

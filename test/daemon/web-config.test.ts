@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,8 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import {
+  MAX_WEB_FILE_BYTES,
+  bcryptCost,
   clientCertAccepted,
   createBasicAuth,
   loadWebConfig,
@@ -125,7 +128,24 @@ describe('parseWebConfig', () => {
       const f = path.join(dir, 'web.yml');
       fs.writeFileSync(f, `basic_auth_users:\n  alice: ${hash}\n`);
       expect(loadWebConfig(f).basicAuthUsers).toEqual({ alice: hash });
-      expect(() => loadWebConfig(path.join(dir, 'missing.yml'))).toThrow(new RegExp(`^web config ${dir}/missing.yml: cannot read: ENOENT`));
+      expect(() => loadWebConfig(path.join(dir, 'missing.yml'))).toThrow(new RegExp(`^web config ${dir}/missing.yml: cannot read: open ${dir}/missing.yml: no such file or directory`));
+    });
+
+    it('refuses a FIFO, a device and an oversized file without blocking or reading them (issue #11 item 15)', () => {
+      const fifo = path.join(dir, 'cert.fifo');
+      const mk = spawnSync('mkfifo', [fifo]);
+      expect(mk.status).toBe(0);
+      const key = path.join(dir, 'key.pem');
+      fs.writeFileSync(key, 'KEY');
+      const big = path.join(dir, 'big.pem');
+      fs.writeFileSync(big, Buffer.alloc(MAX_WEB_FILE_BYTES + 1, 0x41));
+      const tls = (cert: string) => parseWebConfig(`tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\n`, FILE).tls!;
+      const t0 = Date.now();
+      expect(() => tlsServerOptions(tls(fifo))).toThrow(new RegExp(`^web config: cannot read cert_file ${fifo}: .*FIFO \\(named pipe\\), not a regular file$`));
+      expect(() => tlsServerOptions(tls('/dev/zero'))).toThrow(/^web config: cannot read cert_file \/dev\/zero: .*character device, not a regular file$/);
+      expect(() => tlsServerOptions(tls(big))).toThrow(new RegExp(`^web config: cannot read cert_file ${big}: .*larger than the ${MAX_WEB_FILE_BYTES}-byte limit`));
+      expect(() => loadWebConfig(fifo)).toThrow(/FIFO \(named pipe\), not a regular file/);
+      expect(Date.now() - t0).toBeLessThan(5000);
     });
   });
 });
@@ -142,6 +162,65 @@ describe('basic auth', () => {
     // the slots are released: later checks run again, and queued identical credentials hit the cache
     const same = await Promise.all([auth.verify(basic('alice', 'pw')), auth.verify(basic('alice', 'pw')), auth.verify(basic('alice', 'pw'))]);
     expect(same).toEqual([OK, OK, OK]);
+  });
+
+  it('a login in use stays cached past the TTL; a flood of failures cannot evict it (issue #11 item 5)', async () => {
+    let now = 1_000_000;
+    let compares = 0;
+    const realCompare = bcrypt.compare;
+    (bcrypt as { compare: typeof bcrypt.compare }).compare = ((a: string, b: string) => {
+      compares++;
+      return realCompare(a, b);
+    }) as typeof bcrypt.compare;
+    try {
+      const auth = createBasicAuth({ alice: bcrypt.hashSync('pw', 4) }, { now: () => now, ttlMs: 60_000, maxEntries: 4 });
+      expect(await auth.verify(basic('alice', 'pw'))).toEqual(OK);
+      // a scrape every 30 s for 10 minutes, with 50 wrong passwords in between each time
+      for (let i = 0; i < 20; i++) {
+        now += 30_000;
+        await Promise.all(Array.from({ length: 50 }, (_, j) => auth.verify(basic(`u${j}`, 'x'), '10.0.0.9')));
+        expect(await auth.verify(basic('alice', 'pw'), '10.0.0.1')).toEqual(OK);
+      }
+      const before = compares;
+      expect(await auth.verify(basic('alice', 'pw'))).toEqual(OK);
+      expect(compares).toBe(before); // still the cached login: no bcrypt
+    } finally {
+      (bcrypt as { compare: typeof bcrypt.compare }).compare = realCompare;
+    }
+  });
+
+  it('serves queues round-robin: a flood from one source or against one name does not starve another (issue #11 item 5)', async () => {
+    const auth = createBasicAuth({ alice: bcrypt.hashSync('pw', 4), bob: bcrypt.hashSync('pw2', 4) }, { maxQueued: 8, maxQueuedPerKey: 3 });
+    const flood = Array.from({ length: 40 }, (_, i) => auth.verify(basic(i % 2 ? 'alice' : `nobody${i}`, 'wrong'), '10.0.0.9'));
+    const bob = auth.verify(basic('bob', 'pw2'), '10.0.0.9');
+    const alice = auth.verify(basic('alice', 'pw'), '10.0.0.1');
+    expect(await bob).toEqual({ ok: true, user: 'bob' });
+    expect(await alice).toEqual(OK);
+    const r = await Promise.all(flood);
+    // each flooding queue got at most its 3 places (+1 running); the rest was refused without bcrypt
+    expect(r.filter((x) => !x.ok && x.reason === 'busy').length).toBeGreaterThanOrEqual(40 - 8);
+  });
+
+  it('costs the same for unknown users as for known ones, whatever their bcrypt cost (issue #11 item 7)', async () => {
+    const users = { cheap: bcrypt.hashSync('pw', 4), dear: bcrypt.hashSync('pw', 9) };
+    const auth = createBasicAuth(users);
+    const median = async (u: string): Promise<number> => {
+      const t: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await auth.verify(basic(u, `wrong${i}`));
+        t.push(performance.now() - t0);
+      }
+      return t.sort((a, b) => a - b)[2]!;
+    };
+    const [unknown, cheap, dear] = [await median('nobody'), await median('cheap'), await median('dear')];
+    console.log(`basic auth medians: unknown ${unknown.toFixed(1)} ms, cost-4 user ${cheap.toFixed(1)} ms, cost-9 user ${dear.toFixed(1)} ms`);
+    // before the fix: unknown (cost 10 dummy) was ~2x the cost-9 user and ~60x the cost-4 user
+    for (const x of [cheap, dear]) {
+      expect(x / unknown).toBeGreaterThan(0.6);
+      expect(x / unknown).toBeLessThan(1.6);
+    }
+    expect(bcryptCost(users.dear)).toBe(9);
   });
 
   it('parses Authorization headers', () => {
