@@ -356,8 +356,14 @@ export async function main(argv: string[]): Promise<number> {
     if (names.includes('vs-npd')) {
       ctx.log('vs-npd ...');
       const at = new Date().toISOString();
-      for (const [n, r] of Object.entries(await runVsNpd({ cli: ctx.cli, work, quick, reps: Number(values.reps ?? (quick ? 1 : 3)), log: ctx.log, npdBin: process.env.NPD_BIN, ...(values.entries ? { entries: ctx.entries } : {}) }))) {
-        res.benchmarks[n] = { ...r, measuredAt: at };
+      try {
+        for (const [n, r] of Object.entries(await runVsNpd({ cli: ctx.cli, work, quick, reps: Number(values.reps ?? (quick ? 1 : 3)), log: ctx.log, npdBin: process.env.NPD_BIN, ...(values.entries ? { entries: ctx.entries } : {}) }))) {
+          res.benchmarks[n] = { ...r, measuredAt: at };
+        }
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        ctx.log(`vs-npd failed: ${why}`);
+        for (const n of VS_NPD_RESULTS) res.benchmarks[n] = { metric: n, unit: '', value: null, baseline: null, ratio: null, limit: null, pass: null, runs: [], skipped: `failed: ${why}` };
       }
       save();
     }
