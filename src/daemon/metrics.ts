@@ -118,8 +118,19 @@ function activeSeverities(findings: Finding[]): Map<string, Severity> {
 
 const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[];
 
-/** Every kill-failure reason the correlator reports (the `reason` label), for the 0 initialisation. */
-const KILL_REASONS = ['permission_denied', 'deadline_exceeded', 'handler_missing', 'no_such_process', 'other'] as const satisfies readonly FailureReason[];
+/**
+ * Every kill-failure reason the correlator reports (the `reason` label), for the 0 initialisation.
+ * A Record, so that a new FailureReason does not compile until it is listed here.
+ */
+const KILL_REASON_KEYS: Record<FailureReason, true> = {
+  permission_denied: true,
+  deadline_exceeded: true,
+  handler_missing: true,
+  state_missing: true,
+  no_such_process: true,
+  other: true,
+};
+const KILL_REASONS = Object.keys(KILL_REASON_KEYS) as FailureReason[];
 
 /**
  * The default runtime in force for runtime operations, as the event counters label it: the runtime

@@ -86,7 +86,7 @@ describe('metrics the alert lifecycle depends on', () => {
       { name: 'crio_sentinel_exec_permission_denied_total', labels: { default_runtime: 'nvidia' }, value: 0 },
     ]);
     const kills = pick(s, 'crio_sentinel_container_kill_failures_total');
-    expect(kills.map((x) => x.labels.reason).sort()).toEqual(['deadline_exceeded', 'handler_missing', 'no_such_process', 'other', 'permission_denied']);
+    expect(kills.map((x) => x.labels.reason).sort()).toEqual(['deadline_exceeded', 'handler_missing', 'no_such_process', 'other', 'permission_denied', 'state_missing']);
     expect(kills.every((x) => x.value === 0 && x.labels.runtime === 'nvidia-container-runtime' && x.labels.default_runtime === 'nvidia')).toBe(true);
     // free-text labels: no invented series
     expect(pick(s, 'crio_sentinel_apparmor_denials_total')).toEqual([]);
