@@ -9,6 +9,8 @@
  * values plus an injected FileView and Clock and return new values.
  */
 
+import type { ContainersStatus, CriSourceHealth } from '../containers/types.js';
+
 // ---------------------------------------------------------------- clock & files
 
 /** Injected clock: milliseconds since the epoch. */
@@ -276,10 +278,18 @@ export interface DaemonStatus {
   drift: boolean;
   events: EventSnapshot | null;
   findings: Finding[];
+  /**
+   * Per-container runtime risk (issue #9): the container model from the last CRI poll and runtime-roots
+   * read, pods at risk bounded (src/containers/types.ts; README "pods JSON" has the model's shape).
+   * Absent only in status values built without the container source.
+   */
+  containers?: ContainersStatus;
   sources: {
     journal: SourceHealth;
     crioApi: { up: boolean; lastError: string | null };
     nodeFacts: { up: boolean; lastError: string | null };
+    /** the CRI source (gRPC on the CRI-O socket); absent as `containers` is */
+    cri?: CriSourceHealth;
   };
   ready: { ok: boolean; reason: string };
 }

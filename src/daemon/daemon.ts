@@ -33,6 +33,10 @@ import { createJournalFollower } from '../journal/follower.js';
 import type { JournalSink } from '../journal/sink.js';
 import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
+import type { CriClient } from '../cri/client.js';
+import { createContainerSource } from '../cri/source.js';
+import { movingPodsOf } from '../containers/model.js';
+import { detectContainers } from '../findings/detectors/containers.js';
 import { compareWithLive } from '../live/compare.js';
 import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
@@ -126,6 +130,8 @@ export interface DaemonDeps {
   createJournal?: JournalSourceFactory;
   /** CRI-O socket client; default over `<root>/<--crio-socket>` */
   crioClient?: CrioClient;
+  /** CRI (gRPC) client on the same socket; default over `<root>/<--crio-socket>` (off in --demo) */
+  criClient?: CriClient;
   /** the process table (systeminformation); null = do not look for the CRI-O process */
   listProcesses?: (() => Promise<ProcessRecord[]>) | null;
   readProcFile?: (pid: number, name: 'cmdline' | 'environ') => Buffer | null;
@@ -301,6 +307,16 @@ export function createDaemon(deps: DaemonDeps): Daemon {
 
   // ------------------------------------------------------------ CRI-O socket + process
   const client = deps.crioClient ?? createCrioClient({ socketPath: path.join(root, flags.crioSocket) });
+  // the container source: CRI poll + runtime roots every poll; status/metrics read the last result
+  const containerSource = createContainerSource({
+    socketPath: path.join(root, flags.crioSocket),
+    root,
+    view: deps.fileView ?? createHostFileView(root),
+    clock,
+    enabled: !flags.demo || deps.criClient !== undefined,
+    ...(deps.criClient ? { client: deps.criClient } : {}),
+    log: (level, msg, fields) => log[level](msg, { source: 'cri', ...fields }),
+  });
 
   const pollCrio = async (): Promise<void> => {
     try {
@@ -345,6 +361,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     pollInFlight = (async () => {
       const wasUp = api.up;
       await pollCrio();
+      if (!stopping) await containerSource.poll(report, liveState(null));
       // the CRI-O version was unknown (no flag, no binary here): take it from the journal's start line
       if (crioVersion === null && pipeline && !stopping) {
         const v = pipeline.snapshot(clock()).crio.version;
@@ -441,7 +458,15 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     const cmp = compareWithLive(report, live, events);
     const version = crioVersion ?? events?.crio.version ?? null;
     // the same engine `scan` and `check` call, with every source the daemon has
-    const findings = evaluateFindings({ config: report, events: eventsSource, live, node: facts });
+    const containerModel = containerSource.model(report, live, events);
+    const findings = evaluateFindings({
+      config: report,
+      events: eventsSource,
+      live,
+      node: facts,
+      movingPods: containerModel ? movingPodsOf(containerModel) : null,
+      extra: detectContainers({ containers: containerModel }),
+    });
     const jh = journalHealth();
     const engineRan = lastReloadAt !== null;
     const journalOk = jh.up || jh.mode === 'off';
@@ -460,10 +485,12 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       drift: cmp.drift,
       events,
       findings,
+      containers: containerSource.status(containerModel),
       sources: {
         journal: jh,
         crioApi: { up: api.up, lastError: api.lastError },
         nodeFacts: { ...factsHealth },
+        cri: containerSource.health(),
       },
       ready,
     };
@@ -561,6 +588,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     if (stopping) return;
     stopping = true;
     for (const t of timers) clearInterval(t);
+    containerSource.close();
     const steps: [string, () => Promise<void>][] = [
       ['journal', async () => journal?.stop()],
       ['watcher', async () => watcher?.close()],
