@@ -232,6 +232,18 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
     resetEntry();
   }
 
+  /**
+   * A second __CURSOR before the blank line that ends an entry: the entry's end was lost (a file
+   * cut off and appended to, a damaged copy). What came before cannot be trusted to be whole, so
+   * it is skipped as truncated, not merged silently into the next entry; this field starts the next.
+   */
+  function lostBlankLine(): void {
+    stats.records++;
+    countSkip(stats, 'truncated');
+    sink.skip('truncated', `record ${stats.records}: a new __CURSOR before the blank line that ends the record: the record was cut off`);
+    resetEntry();
+  }
+
   function malformed(why: string): void {
     stats.records++;
     countSkip(stats, 'malformed');
@@ -289,6 +301,7 @@ export function createExportParser(sink: JournalSink, opts: ExportParserOptions 
             return;
           }
           const slot = slotOf(buf, p, q);
+          if (slot === S_CURSOR && (sb[S_CURSOR] ?? null) !== null) lostBlankLine();
           nFields++;
           if (slot >= 0) {
             if (nl - (q + 1) > maxField) oversize = true;
