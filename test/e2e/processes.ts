@@ -1,6 +1,7 @@
 /** Child processes and loopback HTTP for the end-to-end test: start, wait, stop by pid. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { expect } from 'vitest';
 
 export interface Started {
   name: string;
@@ -73,4 +74,18 @@ export async function httpOk(url: string): Promise<true | undefined> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   await res.arrayBuffer();
   return res.ok ? true : undefined;
+}
+
+/**
+ * The shipped rules with every `for:` set to 0s and the stuck-pod age threshold (600 s) set to 0, for the
+ * end-to-end tests (stack.test.ts, lab.test.ts); fails loudly when the shipped file stops matching.
+ */
+export function e2eRules(text: string): string {
+  const fors = text.match(/^\s+for: \S+$/gm) ?? [];
+  expect(fors.length).toBeGreaterThanOrEqual(9);
+  const out = text
+    .replace(/^(\s+)for: \S+$/gm, '$1for: 0s')
+    .replace('(crio_sentinel_pod_stuck_terminating_seconds > 600)', '(crio_sentinel_pod_stuck_terminating_seconds > 0)');
+  expect(out).toContain('crio_sentinel_pod_stuck_terminating_seconds > 0');
+  return out;
 }
