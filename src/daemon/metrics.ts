@@ -13,6 +13,7 @@ import type { DaemonStatus, EventCounters, Finding, Provenance, Severity } from 
 import type { FailureReason } from '../events/event.js';
 import { CATALOGUE } from '../findings/catalogue.js';
 import { isNvidiaHandler } from '../config/nvidia.js';
+import { CONTAINER_RISKS, CONTAINER_STATES, CRI_ERROR_KINDS, type RuntimeStateSkip } from '../containers/types.js';
 
 export interface MetricsDeps {
   /** the current status; called once per scrape */
@@ -535,6 +536,74 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       this.set(status().sources.crioApi.up ? 1 : 0);
+    },
+  });
+
+  // ------------------------------------------------------------ containers (CRI + runtime roots; no container IDs)
+  new Gauge({
+    name: n('cri_up'),
+    help: '1 when the last CRI poll (gRPC runtime.v1 on the CRI-O socket) succeeded, else 0 (also 0 when the CRI source is off).',
+    registers,
+    collect() {
+      this.set(status().sources.cri?.up ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: n('cri_poll_failures_total'),
+    help: 'Failed CRI polls by kind: unreachable, timeout, not-crio, garbage, too-large, rpc-error.',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      const f = status().sources.cri?.failures ?? {};
+      for (const k of CRI_ERROR_KINDS) this.inc({ kind: k }, f[k] ?? 0);
+    },
+  });
+  new Gauge({
+    name: n('cri_last_success_timestamp_seconds'),
+    help: 'Unix time of the last successful CRI poll; 0 before the first.',
+    registers,
+    collect() {
+      this.set(isoToSeconds(status().sources.cri?.lastSuccessAt));
+    },
+  });
+  new Gauge({
+    name: n('containers'),
+    help: 'Containers CRI-O lists, by CRI state, plus not-in-cri: held by a runtime root but not listed by CRI-O (last poll).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const m = status().containers?.model;
+      for (const s of CONTAINER_STATES) this.set({ state: s }, m ? m.counts.byState[s] : 0);
+    },
+  });
+  new Gauge({
+    name: n('containers_at_risk'),
+    help: 'Containers by runtime risk class (will-change-runtime, driven-by-other-runtime, orphaned-in-runtime, unknown-to-crio); a container may count in several.',
+    labelNames: ['risk'],
+    registers,
+    collect() {
+      const m = status().containers?.model;
+      for (const r of CONTAINER_RISKS) this.set({ risk: r }, m ? m.counts.atRisk[r] : 0);
+    },
+  });
+  new Gauge({
+    name: n('pods_at_risk'),
+    help: 'Pods with at least one container at runtime risk (last poll).',
+    registers,
+    collect() {
+      this.set(status().containers?.model?.podsAtRiskTotal ?? 0);
+    },
+  });
+  const RUNTIME_SKIPS: readonly RuntimeStateSkip[] = ['not-a-directory', 'no-state-file', 'unreadable', 'too-large', 'broken-json', 'id-mismatch', 'symlink-loop', 'over-limit'];
+  new Gauge({
+    name: n('runtime_state_skipped'),
+    help: 'Entries of the runtime roots skipped at the last read, by reason (summed over roots).',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      const roots = status().containers?.runtimeState.roots ?? [];
+      for (const r of RUNTIME_SKIPS) this.set({ reason: r }, roots.reduce((s, x) => s + (x.skipped[r] ?? 0), 0));
     },
   });
 

@@ -35,6 +35,13 @@ const CONTRACT: Record<string, ['gauge' | 'counter', string[]]> = {
   crio_sentinel_journal_restarts_total: ['counter', []],
   crio_sentinel_journal_last_entry_timestamp_seconds: ['gauge', []],
   crio_sentinel_crio_api_up: ['gauge', []],
+  crio_sentinel_cri_up: ['gauge', []],
+  crio_sentinel_cri_poll_failures_total: ['counter', ['kind']],
+  crio_sentinel_cri_last_success_timestamp_seconds: ['gauge', []],
+  crio_sentinel_containers: ['gauge', ['state']],
+  crio_sentinel_containers_at_risk: ['gauge', ['risk']],
+  crio_sentinel_pods_at_risk: ['gauge', []],
+  crio_sentinel_runtime_state_skipped: ['gauge', ['reason']],
   crio_sentinel_nvidia_gpus: ['gauge', []],
 };
 
