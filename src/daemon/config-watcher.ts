@@ -10,8 +10,9 @@
  *    directory created later is seen and descended into) and what lies under them. Events are
  *    debounced (trailing, default 100 ms, at most 500 ms after the first) into one
  *    `onChange(paths)` call. chokidar loses a directory that is deleted (or renamed away) and
- *    re-created quickly, so after any directory event the chokidar watcher is re-created, and
- *    `restart()` (SIGHUP) re-creates it too.
+ *    re-created quickly, and may report that as a mere file change; so when a directory event came
+ *    or a target's (or its parent's) inode changed, the chokidar watcher is re-created before the
+ *    call, and `restart()` (SIGHUP) re-creates it too.
  * 2. A fingerprint (safety net). Every `pollMs` (default 1 s, stretched so that the walk costs at
  *    most ~5 % of the time) the targets are re-stat'ed asynchronously: names, kinds, inodes, sizes,
  *    mtimes and ctimes (ns), symlink texts. When the fingerprint differs from the one taken right
@@ -190,6 +191,19 @@ export function createConfigWatcher(opts: ConfigWatcherOptions): ConfigWatcher {
     return '/' + rel.split(path.sep).join('/');
   };
 
+  /**
+   * Identity of each target and its parent: inode and birth time (a directory deleted and
+   * re-created at once often gets the same inode number back, never the same birth time).
+   */
+  const identity = (): string => {
+    const id = (p: string): string => {
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      return st ? `${st.ino}@${st.birthtimeMs}` : '-';
+    };
+    return localTargets.map((t) => `${id(t)}:${id(path.dirname(t))}`).join(',');
+  };
+  let lastIdentity = '';
+
   const computeBases = (): Set<string> => new Set(localTargets.map((t) => watchBase(root, t)));
 
   const rearm = (): void => {
@@ -226,12 +240,18 @@ export function createConfigWatcher(opts: ConfigWatcherOptions): ConfigWatcher {
     return w;
   };
 
-  /** Replace the chokidar watcher (serialised; the old one is closed after the new one is ready). */
+  /**
+   * Replace the chokidar watcher (serialised). The old one is closed FIRST: chokidar shares its
+   * fs.watch handles between instances by path, so a new instance opened beside the old one would
+   * inherit the stale handle of a directory that was deleted. Changes in the gap are seen by the
+   * evaluation that follows (and by the fingerprint).
+   */
   const recreate = (why: string): Promise<void> => {
     restartChain = restartChain.then(async () => {
       if (closed) return;
       const old = watcher;
       watcher = null;
+      await old?.close().catch(() => undefined);
       try {
         const w = await openChokidar();
         if (closed) {
@@ -245,7 +265,6 @@ export function createConfigWatcher(opts: ConfigWatcherOptions): ConfigWatcher {
           err: err instanceof Error ? err.message : String(err),
         });
       }
-      await old?.close().catch(() => undefined);
     });
     return restartChain;
   };
@@ -259,7 +278,10 @@ export function createConfigWatcher(opts: ConfigWatcherOptions): ConfigWatcher {
     }
     const changed = [...pending].map(toHost).sort();
     pending = new Set();
-    const recreateFirst = dirEvent;
+    // chokidar (atomic mode) may report a directory deleted and re-created as a mere file change
+    const id = identity();
+    const recreateFirst = dirEvent || id !== lastIdentity;
+    lastIdentity = id;
     dirEvent = false;
     eventsSinceFire = 0;
     running = (async () => {
@@ -336,6 +358,7 @@ export function createConfigWatcher(opts: ConfigWatcherOptions): ConfigWatcher {
 
   return {
     async start() {
+      lastIdentity = identity();
       watcher = await openChokidar();
       evaluated = await fingerprint(root, localTargets).catch(() => null);
       racy = evaluated !== null && evaluated.newestMs >= Date.now() - RACY_MS;

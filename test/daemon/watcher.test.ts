@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createConfigWatcher, isRelevant, type ConfigWatcher } from '../../src/daemon/config-watcher.js';
+import { createConfigWatcher, fingerprint, isRelevant, type ConfigWatcher } from '../../src/daemon/config-watcher.js';
 import { silentLogger } from '../../src/daemon/log.js';
 
 const TARGETS = ['/etc/crio/crio.conf', '/etc/crio/crio.conf.d', '/etc/crio/conf.d', '/etc/nvidia-container-runtime/config.toml'];
@@ -22,11 +22,12 @@ function nextBatch(timeoutMs = 8000): Promise<string[]> {
   });
 }
 
-async function startWatcher(): Promise<void> {
+async function startWatcher(extra: { pollMs?: number } = {}): Promise<void> {
   watcher = createConfigWatcher({
     root,
     targets: TARGETS,
     log: silentLogger,
+    ...extra,
     onChange: (paths) => {
       batches.push(paths);
       const w = waiters.shift();
@@ -117,5 +118,68 @@ describe('config watcher', () => {
     expect(first.length).toBeGreaterThan(1);
     expect(new Set(all).size).toBe(20);
     expect(batches.length).toBeLessThan(20);
+  });
+
+  it('fingerprint: sees a same-size rewrite, a rename over, a directory re-created, and nothing when nothing changed', async () => {
+    const dir = path.join(root, 'etc/crio/crio.conf.d');
+    fs.mkdirSync(dir, { recursive: true });
+    const f = path.join(dir, '10.conf');
+    fs.writeFileSync(f, 'default_runtime = "runc"\n');
+    const targets = [dir];
+    const fp = async () => (await fingerprint(root, targets)).digests.get(dir);
+    const a = await fp();
+    expect(await fp()).toBe(a);
+    await new Promise((r) => setTimeout(r, 20));
+    fs.writeFileSync(f, 'default_runtime = "crun"\n'); // same size
+    const b = await fp();
+    expect(b).not.toBe(a);
+    const t = path.join(dir, '.tmp');
+    fs.writeFileSync(t, 'default_runtime = "crun"\n');
+    fs.renameSync(t, f); // same content and size, new inode
+    const c = await fp();
+    expect(c).not.toBe(b);
+    fs.rmSync(dir, { recursive: true });
+    fs.mkdirSync(dir);
+    fs.writeFileSync(f, 'default_runtime = "crun"\n');
+    expect(await fp()).not.toBe(c);
+  });
+
+  it('keeps seeing a drop-in dir deleted and re-created at once, without the fingerprint poll (chokidar is re-created)', async () => {
+    const dir = path.join(root, 'etc/crio/crio.conf.d');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '10.conf'), '');
+    await startWatcher({ pollMs: 0 });
+    let b = nextBatch();
+    fs.rmSync(dir, { recursive: true });
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, '10.conf'), '');
+    await b;
+    await new Promise((r) => setTimeout(r, 1000));
+    b = nextBatch(4000);
+    fs.writeFileSync(path.join(dir, 'zz.conf'), '[crio.runtime]\n');
+    expect(await b).toContain('/etc/crio/crio.conf.d/zz.conf');
+  });
+
+  it('restart() re-creates the watcher; the fingerprint poll reports a change chokidar cannot see', async () => {
+    const dir = path.join(root, 'etc/crio/crio.conf.d');
+    fs.mkdirSync(dir, { recursive: true });
+    await startWatcher({ pollMs: 200 });
+    await watcher!.restart();
+    const b = nextBatch(4000);
+    fs.writeFileSync(path.join(dir, '20.conf'), 'x');
+    expect((await b).length).toBeGreaterThan(0);
+    // a drop-in that is an absolute symlink: the engine resolves it under the root, chokidar on the
+    // host (where /opt/dropins does not exist); only the fingerprint sees its target change
+    const outside = path.join(root, 'opt/dropins');
+    fs.mkdirSync(outside, { recursive: true });
+    fs.writeFileSync(path.join(outside, '30.conf'), 'a');
+    fs.symlinkSync('/opt/dropins/30.conf', path.join(dir, '30.conf'));
+    await nextBatch(4000);
+    await new Promise((r) => setTimeout(r, 300));
+    const c = nextBatch(4000);
+    const missedBefore = watcher!.missed();
+    fs.writeFileSync(path.join(outside, '30.conf'), 'bb');
+    expect(await c).toEqual(['/etc/crio/crio.conf.d']);
+    expect(watcher!.missed()).toBe(missedBefore + 1);
   });
 });
