@@ -331,6 +331,32 @@ function upText(up: boolean, off = false): string {
   return off ? '<span class="off">off</span>' : up ? '<span class="up">up</span>' : '<span class="down">down</span>';
 }
 
+/** Containers at runtime risk, per pod (the container model of the last CRI poll; bounded, with totals). */
+function renderContainersAtRisk(st: DaemonStatus): string {
+  const c = st.containers;
+  if (!c) return '';
+  const m = c.model;
+  const total = m?.podsAtRiskTotal ?? 0;
+  const head = `<h2>Containers at runtime risk <span class="count">(${esc(m?.counts.atRiskTotal ?? 0)} in ${esc(total)} pods)</span></h2>`;
+  if (!m) {
+    const why = c.cri.mode === 'off' ? 'the CRI source is off' : `no CRI poll result yet${c.cri.lastError ? `: ${c.cri.lastError}` : ''}`;
+    return `<section id="containers">${head}<p class="none">${esc(why)}.</p></section>`;
+  }
+  const defaults = `<p class="muted">default runtime now <b>${esc(m.defaultNow.handler ?? '?')}</b>, after the next CRI-O start <b>${esc(m.defaultAfterRestart ?? '?')}</b> · ${esc(m.counts.total)} containers (${Object.entries(m.counts.byState).filter(([, n]) => n > 0).map(([s, n]) => `${esc(n)} ${esc(s)}`).join(', ') || 'none'})</p>`;
+  if (m.podsAtRisk.length === 0) return `<section id="containers">${head}${defaults}<p class="none">No container is at risk.</p></section>`;
+  const drv = (d: { handler: string; binary: string | null; runtimePath: string | null; root: string | null; known: boolean } | null): string =>
+    !d ? '?' : !d.known ? `${d.handler} (missing)` : `${d.handler}: ${(d.binary ?? d.runtimePath ?? '?').split('/').pop() ?? '?'} ${d.root ?? '?'}`;
+  const rows = m.podsAtRisk
+    .flatMap((p) =>
+      p.containers.map(
+        (v) =>
+          `<tr><td>${esc(p.namespace ?? '?')}/<b>${esc(p.name ?? '?')}</b></td><td>${esc(v.name ?? '?')} <span class="mono">${esc(v.id.slice(0, 12))}</span></td><td>${esc(v.state)}</td><td>${esc(v.createdBy ? `${v.createdBy.family} ${v.createdBy.root}` : '-')}</td><td>${esc(drv(v.drivenNow))}</td><td>${esc(drv(v.drivenAfterRestart))}</td><td>${esc(v.risks.join(', '))}</td></tr>`,
+      ),
+    )
+    .join('');
+  return `<section id="containers">${head}${defaults}<table><thead><tr><th>Pod</th><th>Container</th><th>CRI state</th><th>Created by</th><th>Driven now</th><th>After the next start</th><th>Risk</th></tr></thead><tbody>${rows}</tbody></table>${more(total, m.podsAtRisk.length, 'pods')}${m.truncated ? '<p class="muted">Lists cut at their limits; the counts are complete.</p>' : ''}</section>`;
+}
+
 function renderSources(st: DaemonStatus): string {
   const j = st.sources.journal;
   const lastAge = secondsBetween(st.generatedAt, j.lastEntryAtUs === null ? null : j.lastEntryAtUs / 1000);
@@ -338,6 +364,11 @@ function renderSources(st: DaemonStatus): string {
   const rows = [
     `<tr><td>Journal</td><td>${upText(j.up, j.mode === 'off')}</td><td>mode ${esc(j.mode)} · ${esc(j.restarts)} restart${j.restarts === 1 ? '' : 's'} · last entry ${lastAge === null ? 'never' : `${esc(humanDuration(lastAge))} ago`}${ev ? ` · ${esc(ev.entries)} entries read` : ''}</td><td>${esc(j.lastError ?? '')}</td></tr>`,
     `<tr><td>CRI-O API</td><td>${upText(st.sources.crioApi.up)}</td><td>live config from ${esc(st.live.source)}</td><td>${esc(st.sources.crioApi.lastError ?? st.live.lastError ?? '')}</td></tr>`,
+    ...(st.sources.cri
+      ? [
+          `<tr><td>CRI (gRPC)</td><td>${upText(st.sources.cri.up, st.sources.cri.mode === 'off')}</td><td>${st.sources.cri.lastSuccessAt ? `last poll ${esc(st.sources.cri.lastSuccessAt)}` : 'no successful poll'}${st.containers ? ` · runtime roots ${st.containers.runtimeState.roots.map((r) => `${esc(r.root)} (${esc(r.holdings)})`).join(', ')}` : ''}</td><td>${esc(st.sources.cri.lastError ? `${st.sources.cri.lastErrorKind ?? ''}: ${st.sources.cri.lastError}` : '')}</td></tr>`,
+        ]
+      : []),
     `<tr><td>Node facts</td><td>${upText(st.sources.nodeFacts.up)}</td><td></td><td>${esc(st.sources.nodeFacts.lastError ?? '')}</td></tr>`,
     `<tr><td>Configuration</td><td>${st.config.report ? '<span class="up">evaluated</span>' : '<span class="down">not evaluated</span>'}</td><td>${esc(st.config.reloads.success)} evaluations, ${esc(st.config.reloads.failure)} failed${st.config.lastReloadAt ? ` · last ${esc(st.config.lastReloadAt)}` : ''}</td><td>${esc(st.config.lastError ?? '')}</td></tr>`,
     `<tr><td>Readiness</td><td>${st.ready.ok ? '<span class="up">ready</span>' : '<span class="down">not ready</span>'}</td><td>${esc(st.ready.reason)}</td><td></td></tr>`,
@@ -370,6 +401,7 @@ export function renderStatusPage(status: DaemonStatus): string {
 ${renderBanners(status)}
 ${renderHeadline(status)}
 ${renderStuckPods(status)}
+${renderContainersAtRisk(status)}
 ${renderFindings(status)}
 ${renderExecLoops(status)}
 ${renderRuntime(status)}
