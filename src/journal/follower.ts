@@ -364,7 +364,12 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       unseenCursor = null;
       if (usedCursor !== null && code !== 0 && parser.stats().records === 0 && /seek to cursor/i.test(stderr)) {
         log('warn', 'journal cursor rejected by journalctl; falling back to the lookback window', { cursor: usedCursor, stderr: lastLine });
-        if (cursor === usedCursor) cursor = null;
+        if (cursor === usedCursor) {
+          cursor = null;
+          // what the cursor's entry and everything before it produced is already counted: read from its time on
+          const at = cursorRealtimeUs(usedCursor);
+          if (at !== null && at > sinceUs && at <= clock() * 1000) sinceUs = at;
+        }
       }
       h.restarts++;
       log('warn', 'journalctl stopped; restarting with backoff', { reason: why, restarts: h.restarts });

@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry, SourceHealth } from '../../src/core/types.js';
@@ -379,5 +381,100 @@ describe('journal follower backoff (fake journalctl process)', () => {
     expect(calls[0]?.file).toBe('/usr/bin/journalctl');
     expect(calls[0]?.args).toContain('--follow');
     expect(calls[0]?.args[0]).toBe(`--directory=${join(dir, 'j')}`);
+  });
+});
+
+describe('journal follower stop and checkpoint (fake journalctl process)', () => {
+
+  function fakeProc(onKill: (p: InstanceType<typeof EventEmitter> & { stdout: InstanceType<typeof PassThrough> }, sig: string) => void) {
+    const kills: string[] = [];
+    const spawnFn = (() => {
+      const p = Object.assign(new EventEmitter(), { stdout: new PassThrough(), stderr: new PassThrough(), pid: 4343, unref: () => undefined });
+      (p as unknown as { kill: (s: string) => boolean }).kill = (sig: string) => {
+        kills.push(sig);
+        onKill(p, sig);
+        return true;
+      };
+      setImmediate(() => p.emit('spawn'));
+      return p;
+    }) as unknown as typeof import('node:child_process').spawn;
+    return { spawnFn, kills };
+  }
+
+  it('SIGKILLs a journalctl that ignores SIGTERM after killAfterMs, and gives up on one that does not die', async () => {
+    mkdirSync(join(dir, 'j'));
+    for (const dies of [true, false]) {
+      const { spawnFn, kills } = fakeProc((p, sig) => {
+        if (sig === 'SIGKILL' && dies) setImmediate(() => p.emit('close', null, 'SIGKILL'));
+      });
+      const logs: string[] = [];
+      const f = createJournalFollower({
+        journalctl: '/usr/bin/journalctl', directories: [join(dir, 'j')], stateDir: null, clock: Date.now, spawn: spawnFn, stdbuf: null,
+        sink: collector(), killAfterMs: 200, stallCheckMs: 0, log: (_l, m) => void logs.push(m),
+      });
+      f.start();
+      await waitFor('spawned', () => f.pid() !== null);
+      const t0 = Date.now();
+      await f.stop();
+      const ms = Date.now() - t0;
+      expect(kills).toEqual(['SIGTERM', 'SIGKILL']);
+      expect(ms).toBeGreaterThanOrEqual(190);
+      expect(ms).toBeLessThan(dies ? 450 : 800); // 200 ms + (dies: at once | not: the 300 ms grace)
+      expect(logs).toContain('journalctl ignored SIGTERM; killing it');
+      if (!dies) expect(logs).toContain('journalctl did not exit after SIGKILL; leaving it');
+      expect(f.health().lastError).toBe('stopped');
+    }
+  });
+
+  it('saves the consumer state with the cursor in one file and restores both at start; a bad file starts empty and says why', async () => {
+    const { createStateStore } = await import('../../src/journal/cursor-store.js');
+    mkdirSync(join(dir, 'j'));
+    const state = join(dir, 'state');
+    const rec = (n: number) => Buffer.from(`__CURSOR=s=aa;i=${n};b=${'0'.repeat(32)};m=1;t=${(Date.now() * 1000).toString(16)};x=1\n__REALTIME_TIMESTAMP=${Date.now() * 1000}\n_SYSTEMD_UNIT=crio.service\nMESSAGE=m${n}\n\n`);
+    let consumed = 0;
+    let spawned: InstanceType<typeof PassThrough> | null = null;
+    const { spawnFn } = fakeProc((p) => setImmediate(() => p.emit('close', null, 'SIGTERM')));
+    const spawnSpy = ((...a: Parameters<typeof spawnFn>) => {
+      const p = (spawnFn as unknown as (...x: unknown[]) => { stdout: InstanceType<typeof PassThrough> })(...a);
+      spawned = p.stdout;
+      return p;
+    }) as unknown as typeof spawnFn;
+    const restored: unknown[] = [];
+    const mk = (checkpoint: FollowerDeps['checkpoint']) =>
+      createJournalFollower({
+        journalctl: '/usr/bin/journalctl', directories: [join(dir, 'j')], stateDir: state, clock: Date.now, spawn: spawnSpy, stdbuf: null, stallCheckMs: 0,
+        sink: { entry: () => void consumed++, skip: () => undefined }, flushEntries: 3, flushMs: 60_000, checkpoint,
+      });
+    const f = mk({ export: () => ({ consumed }), import: (s) => void restored.push(s) });
+    f.start();
+    await waitFor('spawned', () => spawned !== null);
+    spawned!.write(Buffer.concat([rec(1), rec(2), rec(3), rec(4)]));
+    await waitFor('read', () => consumed === 4);
+    // saved after 3 records or more, at the end of the read that reached them, with the state of that moment
+    const cp = createStateStore(state).load();
+    expect(cp).toMatchObject({ ok: true, state: { consumed: 4 } });
+    expect((cp as { cursor: string }).cursor).toMatch(/;i=4;/);
+    expect(readFileSync(join(state, 'journal.cursor'), 'utf8').trim()).toBe((cp as { cursor: string }).cursor);
+    await f.stop();
+
+    spawned = null;
+    const g = mk({ export: () => ({}), import: (s) => void restored.push(s) });
+    g.start();
+    expect(restored).toEqual([{ consumed: 4 }]);
+    expect(g.cursor()).toMatch(/;i=4;/);
+    await g.stop();
+
+    const problems: string[] = [];
+    writeFileSync(join(state, 'journal.state'), '{"format":"crio-sentinel-journal-state","version":1,"cursor":"s=a');
+    const h = mk({ export: () => ({}), import: () => undefined, onRestoreProblem: (r) => void problems.push(r) });
+    h.start();
+    expect(problems).toEqual(['corrupt']);
+    expect(h.cursor()).toMatch(/;i=4;/); // journal.cursor still gives the position
+    await h.stop();
+    writeFileSync(join(state, 'journal.state'), JSON.stringify({ format: 'crio-sentinel-journal-state', version: 7, cursor: 's=a;i=1', state: {} }));
+    const k = mk({ export: () => ({}), import: () => { throw Object.assign(new Error('no'), { reason: 'corrupt' }); }, onRestoreProblem: (r) => void problems.push(r) });
+    k.start();
+    expect(problems).toEqual(['corrupt', 'version']);
+    await k.stop();
   });
 });
