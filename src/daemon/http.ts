@@ -331,6 +331,9 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     });
   };
 
+  let busyRefused = 0;
+  let busyLoggedAt = 0;
+
   // ---------------------------------------------------------------- the gate, shared by http and https
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     track(req, res);
@@ -362,7 +365,14 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       (r) => {
         if (r.ok) return route(req, res);
         if (r.reason === 'busy') {
-          log('warn', 'basic auth: too many password checks queued', { remote: req.socket.remoteAddress });
+          // at most one line per 10 s under a flood, with the count since the last one
+          busyRefused++;
+          const t = Date.now();
+          if (t - busyLoggedAt >= 10_000) {
+            log('warn', 'basic auth: too many password checks queued; refused with 429', { remote: req.socket.remoteAddress, refused: busyRefused });
+            busyLoggedAt = t;
+            busyRefused = 0;
+          }
           plain(res, 429, 'too many authentication attempts; retry later\n', { 'Retry-After': '1' });
           return;
         }
