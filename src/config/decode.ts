@@ -77,7 +77,12 @@ function leafProblem(parts: string[], t: KeyType, v: unknown, bad: unknown): Typ
   return { parts, value: bad, dest: element ? 'string' : burntDest(t), table: false };
 }
 
-function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[], handlerKeys: Record<string, KeyType>): TypeProblem | null {
+/**
+ * The first value whose type CRI-O's struct refuses. `lenientMaps`: BurntSushi >= 1.4 (CRI-O 1.31+)
+ * skips a value that is not a table where a map is expected (`runtimes = []`, `[[crio.runtime.workloads]]`:
+ * the lab's 1.32.13 loads them unchanged); older versions are kept strict (not observed).
+ */
+function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[], handlerKeys: Record<string, KeyType>, lenientMaps: boolean): TypeProblem | null {
   for (const [key, v] of Object.entries(doc)) {
     const s = own(schema, key);
     if (s === undefined) continue;
@@ -86,7 +91,10 @@ function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[
       const r = checkLeaf(s, v);
       if (r) return leafProblem(parts, s, v, r.bad);
     } else if ('handlers' in s) {
-      if (!isTable(v)) return { parts, value: v, dest: 'map', table: false };
+      if (!isTable(v)) {
+        if (lenientMaps) continue;
+        return { parts, value: v, dest: 'map', table: false };
+      }
       for (const [name, h] of Object.entries(v)) {
         if (!isTable(h)) return { parts: [...parts, name], value: h, dest: 'config.RuntimeHandler', table: true };
         for (const [hk, hv] of Object.entries(h)) {
@@ -97,11 +105,14 @@ function typeCheck(doc: Record<string, unknown>, schema: Schema, prefix: string[
         }
       }
     } else if ('mapOfTables' in s) {
-      if (!isTable(v)) return { parts, value: v, dest: 'map', table: false };
+      if (!isTable(v)) {
+        if (lenientMaps) continue;
+        return { parts, value: v, dest: 'map', table: false };
+      }
       for (const [name, t] of Object.entries(v)) if (!isTable(t)) return { parts: [...parts, name], value: t, dest: 'config.WorkloadConfig', table: true };
     } else {
       if (!isTable(v)) return { parts, value: v, dest: STRUCT_NAMES.get(parts.join('.')) ?? 'struct', table: true };
-      const inner = typeCheck(v, s as Schema, parts, handlerKeys);
+      const inner = typeCheck(v, s as Schema, parts, handlerKeys, lenientMaps);
       if (inner) return inner;
     }
   }
@@ -156,7 +167,7 @@ export function decodeConfig(p: string, bytes: Buffer, rules: VersionRules, hand
   const rawRuntime = isTable(crio) ? own(crio, 'runtime') : undefined;
   const definesDefaultExactly = isTable(rawRuntime) && own(rawRuntime, 'default_runtime') !== undefined;
   doc = foldKeys(doc, CRIO_SCHEMA, handlerKeys);
-  const problem = typeCheck(doc, CRIO_SCHEMA, [], handlerKeys);
+  const problem = typeCheck(doc, CRIO_SCHEMA, [], handlerKeys, rules.wrapsErrors);
   if (problem) {
     const line = lines.lineOfFold(problem.parts);
     const key = problem.parts.join('.');
@@ -207,6 +218,7 @@ export function mergeSettings(target: Record<string, unknown>, doc: Record<strin
     } else if ('handlers' in s) {
       continue;
     } else if ('mapOfTables' in s) {
+      if (!isTable(v)) continue; // skipped by the decoder (lenient maps)
       let m = own(target, key);
       if (!isTable(m)) setOwn(target, key, (m = dict()));
       for (const [name, t] of Object.entries(v as Record<string, unknown>)) setOwn(m as Record<string, unknown>, name, clone(t));

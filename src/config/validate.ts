@@ -6,7 +6,7 @@
 import type { FileView, RuntimeHandlerView } from '../core/types.js';
 import { safe } from './fatal.js';
 import { isNvidiaHandler, lookPath } from './nvidia.js';
-import { dict, own, setOwn } from './schema.js';
+import { dict, isTable, own, setOwn } from './schema.js';
 import { compareVersions, type VersionRules } from './version.js';
 import type { DefaultSetting, HandlerEntry, ValidatedHandler } from './resolution.js';
 
@@ -108,9 +108,21 @@ export function validateRuntimes(v: ValidationInput): Validation {
     startError = `validating runtime config: ${configError}`;
   } else defaultRuntime = current;
 
-  // ---- step 9: start-time validation
   const crio = own(v.settings, 'crio') as Record<string, unknown> | undefined;
   const runtime = crio ? (own(crio, 'runtime') as Record<string, unknown> | undefined) : undefined;
+  // RuntimeConfig.Validate goes on with the workloads: each needs its activation annotation
+  const workloads = runtime ? own(runtime, 'workloads') : undefined;
+  if (!startError && isTable(workloads)) {
+    for (const [name, w] of Object.entries(workloads)) {
+      const a = isTable(w) ? own(w, 'activation_annotation') : undefined;
+      if (typeof a !== 'string' || a === '') {
+        startError = `validating runtime config: workloads validation: annotation shouldn't be empty for workload ${JSON.stringify(name)}`;
+        break;
+      }
+    }
+  }
+
+  // ---- step 9: start-time validation
   const globalConmon = str(runtime ? own(runtime, 'conmon') : undefined);
   const conmonPath = globalConmon || lookPath(view, 'conmon', path) || '';
   const defName = defaultRuntime?.name ?? null;

@@ -134,8 +134,20 @@ describe('#11.9 divergences from CRI-O 1.32.13', () => {
     expect(ids(r)).not.toContain('config-parse-error');
   });
 
+  it('campaign finds: a non-table where CRI-O expects a map is skipped; an empty workload fails validation', () => {
+    for (const text of ['[[crio.runtime.runtimes]]\nx = 1\n', '[crio.runtime]\nruntimes = []\n', '[crio.runtime]\nworkloads = "x"\n']) {
+      const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: text }), V);
+      expect(r.startError, text).toBeNull();
+      expect(summary(r).default).toBe('crun');
+    }
+    const w = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: '[crio.runtime.workloads.gpu]\n' }), V);
+    expect(w.startError).toBe(`validating runtime config: workloads validation: annotation shouldn't be empty for workload "gpu"`);
+    const ok = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: '[crio.runtime.workloads.gpu]\nactivation_annotation = "io.x/gpu"\n' }), V);
+    expect(ok.startError).toBeNull();
+  });
+
   it('prototype names as keys of CRI-O tables are unknown keys, not type mismatches', () => {
-    const text = '[crio]\nconstructor = 1\n__proto__ = "x"\n[crio.runtime]\nhasOwnProperty = true\ntoString = [1]\n[crio.runtime.workloads.__proto__]\n[crio.runtime.runtimes.crun]\nconstructor = 5\nruntime_root = "/run/crun"\n';
+    const text = '[crio]\nconstructor = 1\n__proto__ = "x"\n[crio.runtime]\nhasOwnProperty = true\ntoString = [1]\n[crio.runtime.workloads.__proto__]\nactivation_annotation = "a"\n[crio.runtime.runtimes.crun]\nconstructor = 5\nruntime_root = "/run/crun"\n';
     const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: text }), V);
     expect(r.startError).toBeNull();
     expect(summary(r).default).toBe('crun');
