@@ -24,6 +24,7 @@ import { JOURNAL_REMOTE, writeJournalDirectoryFile } from './generate.js';
 import { median, round, runChild, shippedNodeFlags, type ChildRun } from './measure.js';
 import { NAIVE_PATTERN_COUNT } from './naive.js';
 import { runVsNpd, VS_NPD_RESULTS } from './vs-npd.js';
+import { runConfigHostile } from './config-hostile.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,7 +42,7 @@ function snapshotBuild(work: string): string {
   return app;
 }
 
-export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS, 'vs-npd'] as const;
+export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS, 'vs-npd', 'config-hostile'] as const;
 
 export interface Results {
   machine: { cpus: number; cpuModel: string; node: string; date: string; memoryGb: number };
@@ -334,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
   const save = (): void => fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
   const t0 = Date.now();
   try {
-    const single: Record<string, (c: Ctx) => Promise<BenchResult>> = { 'scan-vs-grep': scanVsGrep, 'follow-cpu': followCpu, 'memory-10m': memory10m };
+    const single: Record<string, (c: Ctx) => Promise<BenchResult>> = { 'scan-vs-grep': scanVsGrep, 'follow-cpu': followCpu, 'memory-10m': memory10m, 'config-hostile': (c) => runConfigHostile({ ...c, repo: REPO }) };
     for (const n of names) {
       const fn = single[n];
       if (!fn) continue;
