@@ -22,6 +22,10 @@ import { createCrioClient } from '../live/crio-client.js';
 import { createBoundedLister } from '../live/runtime-state.js';
 import { DEFAULT_CRIO_SOCKET } from '../daemon/flags.js';
 import { parseConfigOptions } from './check.js';
+import { scan } from './scan.js';
+import { createMessagePrefilter } from '../events/classifier.js';
+import { readJournalDirectory } from '../journal/journalctl.js';
+import type { EventSnapshot } from '../core/types.js';
 
 export const PODS_USAGE = `usage: crio-sentinel pods [options]
 
@@ -36,6 +40,11 @@ options:
   --config-dir DIR        CRI-O's --config-dir (default /etc/crio/crio.conf.d)
   --crio-socket PATH      CRI-O's socket, a host path opened under --root (default ${DEFAULT_CRIO_SOCKET})
   --timeout DUR_MS        deadline of each CRI call in milliseconds (default 2000)
+  --journal-directory DIR read CRI-O's journal there (journalctl --directory, this boot) for the default
+                          CRI-O's runtime layer uses now. Without it, GET /config's default is taken:
+                          after a SIGHUP CRI-O 1.32 shows the new default there but keeps driving
+                          containers with the old one until it restarts (docs/crio-lab.md (b)).
+  --since TIME            with --journal-directory: journalctl --since (default: the newest 200 000 entries)
   --crio-version V        CRI-O version for the config engine (default: detected)
   --default-runtime, --runtimes, --env   CRI-O's flags and environment, as for check
   --output text|json      output format (default text); json is the "pods JSON" contract (README)
@@ -125,7 +134,12 @@ export function renderPodsText(r: PodsReport): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const opts = await parseConfigOptions(argv, { 'crio-socket': { type: 'string' }, timeout: { type: 'string' } });
+  const opts = await parseConfigOptions(argv, {
+    'crio-socket': { type: 'string' },
+    timeout: { type: 'string' },
+    'journal-directory': { type: 'string' },
+    since: { type: 'string' },
+  });
   if (opts.help) {
     process.stdout.write(PODS_USAGE + '\n');
     return 0;
@@ -154,9 +168,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`crio-sentinel pods: CRI-O does not answer on ${socketHost} (${cri.errorKind}): ${cri.error}\n`);
     return 3;
   }
+  let events: EventSnapshot | null = null;
+  const journalDir = opts.values['journal-directory'] as string | undefined;
+  if (journalDir !== undefined) {
+    const since = opts.values.since as string | undefined;
+    const r = await scan({
+      config: report,
+      read: (sink) => readJournalDirectory(journalDir, sink, { ...(since ? { since } : { lines: 200_000 }), wantMessage: createMessagePrefilter(), timeoutMs: 60_000 }),
+    });
+    events = r.snapshot;
+  }
   const wrapperBinary = resolveWrapperBinary(view, readWrapperConfig(view));
   const rt = readRuntimeStateSafely(view, report, live, wrapperBinary, createBoundedLister(opts.root));
-  const model = modelOf(Date.now(), cri.snapshot, rt.snapshot, report, live, null, wrapperBinary);
+  const model = modelOf(Date.now(), cri.snapshot, rt.snapshot, report, live, events, wrapperBinary);
+  if (!events && live.source === 'api') {
+    model.notes.push('"driven now" uses GET /config\'s default; after a SIGHUP CRI-O keeps driving the old default until it restarts (give --journal-directory to read it from the journal)');
+  }
   if (rt.error) model.notes.push(`runtime roots: ${rt.error}`);
   if (configError) model.notes.push(`GET /config: ${configError}`);
   const drafts = detectContainers({ containers: model });
