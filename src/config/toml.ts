@@ -30,11 +30,31 @@ export class TomlSyntaxError extends Error {
   }
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** The first integer outside int64 (BurntSushi refuses it: "… is out of range for int64"), or null. */
+function outOfInt64(doc: unknown): bigint | null {
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'bigint') {
+      if (v > INT64_MAX || v < INT64_MIN) return v;
+    } else if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (typeof v === 'object' && v !== null && !(v instanceof Date)) for (const x of Object.values(v)) stack.push(x);
+  }
+  return null;
+}
+
 /** Parse a TOML document; throws TomlSyntaxError (never another error for bad input). */
 export function parseToml(text: string): Record<string, unknown> {
   try {
-    return parse(text, { maxDepth: MAX_TOML_DEPTH, integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
+    const doc = parse(text, { maxDepth: MAX_TOML_DEPTH, integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
+    const big = outOfInt64(doc);
+    if (big !== null) return fail(`${big} is out of range for int64`, null, null, false);
+    return doc;
   } catch (e) {
+    if (e instanceof TomlSyntaxError) throw e;
     if (e instanceof TomlError) {
       const first = e.message.split('\n', 1)[0] ?? '';
       const msg = first.replace(/^Invalid TOML document: /, '');

@@ -144,6 +144,10 @@ describe('#11.9 divergences from CRI-O 1.32.13', () => {
     expect(w.startError).toBe(`validating runtime config: workloads validation: annotation shouldn't be empty for workload "gpu"`);
     const ok = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: '[crio.runtime.workloads.gpu]\nactivation_annotation = "io.x/gpu"\n' }), V);
     expect(ok.startError).toBeNull();
+    // an integer beyond int64 is a decode error in BurntSushi (9223372036854775807 is fine)
+    const big = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: 'big = 9223372036854775807\nbigger = 9223372036854775808\n' }), V);
+    expect(big.startError).toContain('9223372036854775808 is out of range for int64');
+    expect(check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50.conf`]: 'big = 9223372036854775807\nsmall = -9223372036854775808\n' }), V).startError).toBeNull();
   });
 
   it('prototype names as keys of CRI-O tables are unknown keys, not type mismatches', () => {
