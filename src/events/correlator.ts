@@ -568,6 +568,9 @@ export function createCorrelator(opts: {
     },
     confirmExit(containerId, atMs, how, exitCode) {
       const c = containers.peek(containerId);
+      // CRI-O 1.32.13 lists a container whose state it lost at its start (A12) as EXITED, exit code 255,
+      // while its process still runs (docs/crio-lab.md): that EXITED is not an exit
+      if (c?.stateLostAtMs !== undefined && atMs >= c.stateLostAtMs) return false;
       return c !== undefined && confirm(c, atMs, how, exitCode);
     },
     confirmGone(containerId, atMs, how) {
@@ -597,6 +600,7 @@ export function createCorrelator(opts: {
         if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) rank = 3;
         else if (c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs) rank = 2;
         else if (nowMs - lastFail <= th.recentMs || (c.firstStopAtMs !== undefined && c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs)) rank = 1;
+        else if (c.stateLostAtMs !== undefined && c.exitedAtMs === undefined) rank = 1; // CRI-O lost its state at a start (A12/A13)
         if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity) });
         else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push(c);
       }

@@ -120,7 +120,7 @@ function defaultValue(v: unknown, path: string): DefaultValue {
   return { name: str(o.name, `${path}.name`, 256), source: str(o.source, `${path}.source`), atMs: num(o.atMs, `${path}.atMs`) };
 }
 
-const REASONS = new Set(['permission_denied', 'deadline_exceeded', 'handler_missing', 'no_such_process', 'other']);
+const REASONS = new Set(['permission_denied', 'deadline_exceeded', 'handler_missing', 'state_missing', 'no_such_process', 'other']);
 
 /** Drop undefined members (an optional field is absent, never `undefined`). */
 function compact<T extends object>(o: T): T {
@@ -133,6 +133,8 @@ function container(v: unknown, path: string): ContainerState {
   const optDefault = (k: string): DefaultValue | null | undefined => (o[k] === undefined ? undefined : nullable(o[k], (x) => defaultValue(x, `${path}.${k}`)));
   const reason = optStr(o, 'killReason', path);
   if (reason !== undefined && !REASONS.has(reason)) fail(`${path}.killReason`, `unknown reason "${reason}"`);
+  const lostReason = optStr(o, 'stateLostReason', path);
+  if (lostReason !== undefined && !REASONS.has(lostReason)) fail(`${path}.stateLostReason`, `unknown reason "${lostReason}"`);
   const id = str(o.id, `${path}.id`, 64);
   if (!/^[0-9a-f]{12,64}$/.test(id)) fail(`${path}.id`, 'not a container ID');
   return compact({
@@ -172,6 +174,9 @@ function container(v: unknown, path: string): ContainerState {
     execDefault: optDefault('execDefault'),
     evidence: evidence(o.evidence, `${path}.evidence`),
     execEvidence: evidence(o.execEvidence, `${path}.execEvidence`),
+    stateLostAtMs: optNum(o, 'stateLostAtMs', path),
+    stateLostReason: lostReason as ContainerState['stateLostReason'],
+    defaultAtStateLost: optDefault('defaultAtStateLost'),
   });
 }
 

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan, type ScanResult } from '../../src/commands/scan.js';
 import type { ConfigReport, Finding } from '../../src/core/types.js';
+import { createEventPipeline, type EventPipeline } from '../../src/events/pipeline.js';
+import { detectEvents } from '../../src/findings/detectors/events.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 
 const DIR = path.resolve(import.meta.dirname, '../fixtures/lab');
@@ -113,5 +115,34 @@ describe('scan of the real CRI-O 1.32.13 lab journals', () => {
     expect(one(r, 'pod-stuck-terminating').subject).toMatchObject({ namespace: 'lab', pod: 'f1', containerId: C.f1 });
     // the wrapper forwards to runc under runc's root: nothing was lost at the start
     expect(ids(r)).not.toContain('containers-state-lost-at-start');
+  });
+});
+
+describe('containers whose state CRI-O lost at its start (scenario c) in the daemon\'s correlator', () => {
+  async function pipelineOf(file: string): Promise<EventPipeline> {
+    const p = createEventPipeline({ clock: Date.now, config: null });
+    await readJournalFile(path.join(DIR, file), { entry: (e) => p.ingest(e), skip: () => undefined });
+    return p;
+  }
+  const lostIds = (p: EventPipeline): string[] => detectEvents({ events: p.findingsSource() }).filter((d) => d.id === 'containers-state-lost-at-start').map((d) => d.evidence.join('\n'));
+
+  it('a CRI EXITED for them is not an exit (CRI-O says exited, the process runs): the finding stays', async () => {
+    const p = await pipelineOf('c-restart-wrapper-crun.export');
+    expect(p.confirmExit(C.p2, p.lastEntryAtMs()!, 'cri exited', 255)).toBe(false);
+    const ev = lostIds(p);
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toContain(C.p2);
+  });
+
+  it('survives the daemon\'s state checkpoint (export, import into a fresh pipeline)', async () => {
+    const p = await pipelineOf('d-restart-other-root.export');
+    const saved = JSON.parse(JSON.stringify(p.exportState())) as unknown;
+    const q = createEventPipeline({ clock: Date.now, config: null });
+    q.importState(saved);
+    const ev = lostIds(q);
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toContain(C.d1);
+    expect(ev[0]).toContain(C.d2);
+    expect(ev[0]).toContain('state not readable');
   });
 });
