@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PATTERNS } from '../src/events/patterns.js';
 import { DAEMON_BENCHMARKS, runDaemonBenchmarks, type BenchResult } from './daemon.js';
+import { runCriPoll } from './cri.js';
 import { JOURNAL_REMOTE, writeJournalDirectoryFile } from './generate.js';
 import { median, round, runChild, shippedNodeFlags, type ChildRun } from './measure.js';
 import { NAIVE_PATTERN_COUNT } from './naive.js';
@@ -42,7 +43,7 @@ function snapshotBuild(work: string): string {
   return app;
 }
 
-export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS, 'vs-npd', 'config-hostile'] as const;
+export const BENCHMARKS = ['scan-vs-grep', 'follow-cpu', 'memory-10m', ...DAEMON_BENCHMARKS, 'vs-npd', 'config-hostile', 'cri-poll'] as const;
 
 export interface Results {
   machine: { cpus: number; cpuModel: string; node: string; date: string; memoryGb: number };
@@ -335,7 +336,7 @@ export async function main(argv: string[]): Promise<number> {
   const save = (): void => fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
   const t0 = Date.now();
   try {
-    const single: Record<string, (c: Ctx) => Promise<BenchResult>> = { 'scan-vs-grep': scanVsGrep, 'follow-cpu': followCpu, 'memory-10m': memory10m, 'config-hostile': (c) => runConfigHostile({ ...c, repo: REPO }) };
+    const single: Record<string, (c: Ctx) => Promise<BenchResult>> = { 'scan-vs-grep': scanVsGrep, 'follow-cpu': followCpu, 'memory-10m': memory10m, 'config-hostile': (c) => runConfigHostile({ ...c, repo: REPO }), 'cri-poll': runCriPoll };
     for (const n of names) {
       const fn = single[n];
       if (!fn) continue;

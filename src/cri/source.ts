@@ -12,6 +12,7 @@ import type { ContainerModel, ContainersStatus, CriErrorKind, CriSnapshot, CriSo
 import { createBoundedLister } from '../live/runtime-state.js';
 import { createCriClient, type CriClient } from './client.js';
 import { pollCriSafely, readRuntimeStateSafely } from './collect.js';
+import type { CriPollOptions } from './poll.js';
 
 export interface ContainerSourceOptions {
   /** socket path on this machine (already under --root) */
@@ -60,10 +61,13 @@ export function createContainerSource(o: ContainerSourceOptions): ContainerSourc
     failures: {},
   };
   let inFlight: Promise<void> | null = null;
+  // ContainerStatus answers across polls: a steady poll asks only about new or changed containers
+  const statusCache: NonNullable<CriPollOptions['statusCache']> = new Map();
 
   const pollOnce = async (report: ConfigReport | null, live: LiveCrio | null): Promise<void> => {
     if (!client) return;
-    const r = await pollCriSafely(client);
+    const r = await pollCriSafely(client, { statusCache });
+    if (!r.snapshot) statusCache.clear();
     const now = o.clock();
     health.lastPollAt = iso(now);
     if (r.snapshot) {
