@@ -54,6 +54,19 @@ describe('CRI client against a fake gRPC runtime', () => {
     expect(fake.calls.ContainerStatus).toBe(6);
   });
 
+  it('with a status cache, a steady poll asks no ContainerStatus; a new container is asked once', async () => {
+    const cache = new Map();
+    const before = fake.calls.ContainerStatus ?? 0;
+    const a = await pollCri(client, { statusCache: cache });
+    expect((fake.calls.ContainerStatus ?? 0) - before).toBe(6);
+    const b = await pollCri(client, { statusCache: cache });
+    expect((fake.calls.ContainerStatus ?? 0) - before).toBe(6);
+    expect(b.containers.map((c) => c.pid)).toEqual(a.containers.map((c) => c.pid));
+    cache.delete(a.containers[0]?.id);
+    await pollCri(client, { statusCache: cache });
+    expect((fake.calls.ContainerStatus ?? 0) - before).toBe(7);
+  });
+
   it('an answer that does not decode is "garbage", and the next poll works again', async () => {
     fake.mode = 'garbage';
     expect(await kindOf(pollCri(client))).toBe('garbage');
