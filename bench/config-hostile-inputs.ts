@@ -46,7 +46,7 @@ export function hostileConfigs(): HostileConfig[] {
         const f = r.findings.find((x) => x.id === 'default-runtime-undefined');
         if (!f || !f.evidence.join('\n').includes(`r${n - 1} (file /etc/crio/crio.conf line ${2 * n + 1}`)) throw new Error('default-runtime-undefined without every table and its line');
       },
-      testSize: 2_000,
+      testSize: 1_000,
       issueSize: 50_000,
     },
     {
@@ -54,7 +54,7 @@ export function hostileConfigs(): HostileConfig[] {
       // every table header spelled in another case: each line is found by the case-folded lookup
       make: (n) => `[Crio.Runtime]\nDefault_Runtime = "r${n - 1}"\n${Array.from({ length: n }, (_, i) => `[CRIO.runtime.RUNTIMES.r${i}]\nruntime_root = "/run/r"\n`).join('')}`,
       check: (r, n) => expectDefault(`r${n - 1}`)(r),
-      testSize: 2_000,
+      testSize: 1_000,
       issueSize: 50_000,
     },
     {

@@ -80,7 +80,7 @@ export async function runConfigHostile(o: ConfigHostileOptions): Promise<BenchRe
     let answer = '';
     let crioAnswer = '';
     for (let i = 0; i < o.reps; i++) {
-      const r = await runChild(process.execPath, [...node, o.cli, 'check', '--root', '/', '--config', main, '--config-dir', dropDir, '--crio-version', '1.32.13', '--output', 'json'], { keepStdout: 1 << 16, timeoutMs: 300_000 });
+      const r = await runChild(process.execPath, [...node, o.cli, 'check', '--root', '/', '--config', main, '--config-dir', dropDir, '--crio-version', '1.32.13', '--output', 'json'], { keepStdout: 1 << 26, timeoutMs: 300_000 });
       ours.push(r.wallSeconds);
       const m = /"defaultRuntime": \{\s*"name": "([^"]*)"/.exec(r.stdout);
       answer = r.code === 3 ? 'not evaluated' : m ? `default ${m[1]}` : `exit ${r.code}`;
