@@ -27,7 +27,10 @@ import { sleep } from './processes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 export const IMAGE = 'localhost/lab/busybox:1';
-const CG_ROOTS = ['/sys/fs/cgroup/systemd/system.slice/crio.service', '/sys/fs/cgroup/unified/system.slice/crio.service'];
+/** crio.service's cgroup in each hierarchy journald may read it from: v1 name=systemd + hybrid unified, or pure v2 */
+const CG_ROOTS = fs.existsSync('/sys/fs/cgroup/cgroup.controllers')
+  ? ['/sys/fs/cgroup/system.slice/crio.service']
+  : ['/sys/fs/cgroup/systemd/system.slice/crio.service', '/sys/fs/cgroup/unified/system.slice/crio.service'];
 /** the roots the lab's runtimes (and the scenarios' wrappers) keep container state in */
 const RUNTIME_ROOTS: [string, string][] = [
   ['/usr/sbin/runc', '/run/runc'],
@@ -216,6 +219,7 @@ export async function startLab(name: string): Promise<Lab> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `crio-sentinel-lab-${name}-`));
   const sock = path.join(dir, 'crio.sock');
   const cgroups = CG_ROOTS.filter((r) => fs.existsSync(path.dirname(path.dirname(r)))).map((r) => path.join(r, tag));
+  if (cgroups.length === 0) throw new Error(`no cgroup hierarchy for crio.service (${CG_ROOTS.join(', ')})`);
   for (const cg of cgroups) fs.mkdirSync(cg, { recursive: true });
   writeTree(dir, sock, bin);
   buildImage(dir);

@@ -361,7 +361,8 @@ describe.skipIf(skip !== null)('end-to-end on a real CRI-O 1.32.13', () => {
           expect(fails.atMs - (t0 + 2000)).toBeLessThanOrEqual(POLL_S * 1000 + JOURNAL_SLACK_MS); // first kill failure after the 2 s grace
       expect(stuck.atMs - (t0 + 7000)).toBeLessThanOrEqual(POLL_S * 1000 + JOURNAL_SLACK_MS); // stuck from grace + threshold on
       expect(stuck.finding.subject).toMatchObject({ containerId: f1.ctrId, pod: 'f1' });
-          expect(await d.metrics()).toMatch(/^crio_sentinel_pod_stuck_terminating_seconds\{[^}]*pod="f1"[^}]*\} \d/m);
+          // /metrics renders from a cached body: the series follows within a scrape or two
+          await waitFor('the stuck-pod series on /metrics', async () => (/^crio_sentinel_pod_stuck_terminating_seconds\{[^}]*pod="f1"[^}]*\} \d/m.test(await d.metrics()) ? true : undefined), 10_000);
           const alert = await waitFor(
             'Alertmanager receives CrioSentinelPodStuckTerminating for lab/f1',
             async () => {
