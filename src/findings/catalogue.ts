@@ -181,7 +181,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     title: 'Files differ from the runtime CRI-O is running',
     source: 'live',
     remediation: (p) =>
-      `The on-disk CRI-O config differs from the running one. On the next restart (or SIGHUP on >= 1.26) pods without a RuntimeClass switch to "${p.target}". ` +
+      `The on-disk CRI-O config differs from the running one. At the next CRI-O restart, pods without a RuntimeClass switch to "${p.target}" ` +
+      '(a SIGHUP is not enough: real CRI-O 1.31.0 and 1.32.13 log the new default on reload but keep driving containers with the old one until they restart). ' +
       `${p.pods ? `Pods that will move: ${p.pods}. ` : ''}Drain the node first, or revert the change.`,
   },
   {
