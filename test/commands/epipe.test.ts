@@ -74,7 +74,7 @@ describe.skipIf(!fs.existsSync(CLI))('stdout closed by its reader (EPIPE)', () =
       const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [CLI, 'check', '--root', NODE], { cwd: REPO, stdio: ['ignore', full, 'pipe'] });
         let stderr = '';
-        child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
         child.on('close', (status) => resolve({ status, stderr }));
       });
       expect(r.status).toBe(3);
