@@ -4,7 +4,9 @@
  * - MESSAGE may be an array of byte values (not printable UTF-8) -> decoded as UTF-8 with replacement;
  * - MESSAGE may be null (value >= 4096 bytes and journalctl ran without --all) -> skipped 'no_message';
  * - a field repeated in one entry is an array of values (MESSAGE values are joined with '\n').
- * Blank lines are ignored; a line that is not a JSON object is skipped as 'malformed'.
+ * Blank lines are ignored; a line that is not a JSON object, or whose MESSAGE is not one of these
+ * shapes (an array nested deeper, an object, a number), is skipped as 'malformed'. Values are never
+ * walked recursively: hostile nesting costs one JSON.parse (which is iterative), not the stack.
  */
 import type { JournalEntry } from '../core/types.js';
 import { createLineSplitter } from './lines.js';
