@@ -81,7 +81,7 @@ export interface FollowerDeps {
     import(state: unknown): void;
     onRestoreProblem?(reason: string, detail: string): void;
   };
-  /** stop(): SIGKILL journalctl this long after SIGTERM (default 1000 ms); stop() returns at most ~300 ms later */
+  /** stop(): SIGKILL journalctl this long after SIGTERM (default 800 ms); stop() returns at most ~200 ms later */
   killAfterMs?: number;
   /**
    * Stall check period (default 30 s; 0: off). A journalctl that sent nothing for a whole period
@@ -124,7 +124,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   const stallCheckMs = deps.stallCheckMs ?? 30_000;
   const store = createCursorStore(deps.stateDir);
   const stateStore = deps.checkpoint ? createStateStore(deps.stateDir) : null;
-  const killAfterMs = deps.killAfterMs ?? 1000;
+  const killAfterMs = deps.killAfterMs ?? 800;
 
   const h: SourceHealth = { up: false, mode: 'follow', restarts: 0, lastEntryAtUs: null, lastError: null };
   let started = false;
@@ -505,8 +505,9 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       stallTimer = null;
       const proc = child;
       if (proc !== null) {
-        // bounded: SIGTERM, SIGKILL after killAfterMs, then at most 300 ms more for the exit (a
-        // process in uninterruptible sleep may not die at once): the daemon's stop fits in 2 s
+        // bounded: SIGTERM, SIGKILL after killAfterMs, then at most 200 ms more for the exit (a
+        // process in uninterruptible sleep may not die at once): the daemon's stop fits in 2 s,
+        // with room for the rest of the stop and a loaded machine
         const closed = new Promise<boolean>((resolve) => stopWaiters.push(() => resolve(true)));
         const timers: NodeJS.Timeout[] = [];
         const after = (ms: number): Promise<boolean> => new Promise((resolve) => timers.push(setTimeout(() => resolve(false), ms)));
@@ -515,7 +516,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
         if (!done) {
           log('warn', 'journalctl ignored SIGTERM; killing it', { pid: proc.pid, after_ms: killAfterMs });
           proc.kill('SIGKILL');
-          done = await Promise.race([closed, after(300)]);
+          done = await Promise.race([closed, after(200)]);
         }
         for (const t of timers) clearTimeout(t);
         if (!done) {

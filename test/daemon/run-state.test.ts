@@ -35,7 +35,8 @@ function incident(endAgoS = 20): FixtureEntry[] {
     if (r._TRANSPORT) e.transport = r._TRANSPORT;
     if (r._PID) e.pid = Number(r._PID);
     if (r._STREAM_ID) e.streamId = r._STREAM_ID;
-    if (r.UNIT) e.fields = { UNIT: r.UNIT };
+    // PRIORITY too: the follower selects kernel lines at notice level only (AppArmor denials)
+    e.fields = { ...(r.UNIT ? { UNIT: r.UNIT } : {}), ...(r.PRIORITY ? { PRIORITY: r.PRIORITY } : {}) };
     return e;
   });
 }
@@ -106,7 +107,7 @@ describe.skipIf(!haveTools)('crio-sentinel run: event state persisted with the j
       expect(after.events.crio).toEqual(before.events.crio);
       expect((after.findings as { id: string }[]).map((f) => f.id)).toContain('pod-stuck-terminating');
       expect(daemon.stderr()).toMatch(/journal state restored/);
-    });
+    }, 180_000);
   }
 
   it('a corrupt, truncated or foreign-version state: start empty, count it, log it, keep running', async () => {
@@ -141,9 +142,9 @@ describe.skipIf(!haveTools)('crio-sentinel run: event state persisted with the j
       expect((await daemon.stop('SIGTERM')).code).toBe(0);
     }
     expect(total).toBeGreaterThan(200);
-  });
+  }, 300_000);
 
-  it('stops within 2 s when journalctl ignores SIGTERM (SIGKILL after 1 s), and leaves no journalctl behind', async () => {
+  it('stops within 2 s when journalctl ignores SIGTERM (SIGKILL after 800 ms), and leaves no journalctl behind', async () => {
     const { args } = await setup();
     // a journalctl that ignores SIGTERM: the disposition survives the exec, so this IS the process the daemon spawned
     const bin = path.join(dir, 'bin');
@@ -161,10 +162,10 @@ describe.skipIf(!haveTools)('crio-sentinel run: event state persisted with the j
       expect(r.code).toBe(0);
       // a deadline, not a benchmark: the promise is 2 s
       expect(r.ms).toBeLessThan(2000);
-      expect(r.ms).toBeGreaterThanOrEqual(900); // it did wait for the SIGTERM first
+      expect(r.ms).toBeGreaterThanOrEqual(700); // it did wait for the SIGTERM first
       expect(daemon.stderr()).toMatch(/journalctl ignored SIGTERM; killing it/);
       expect(() => process.kill(pid, 0)).toThrow(); // gone
     }
     console.log(`stop with a journalctl that ignores SIGTERM: ${times.join(', ')} ms`);
-  });
+  }, 180_000);
 });

@@ -419,7 +419,7 @@ describe('journal follower stop and checkpoint (fake journalctl process)', () =>
       const ms = Date.now() - t0;
       expect(kills).toEqual(['SIGTERM', 'SIGKILL']);
       expect(ms).toBeGreaterThanOrEqual(190);
-      expect(ms).toBeLessThan(dies ? 450 : 800); // 200 ms + (dies: at once | not: the 300 ms grace)
+      expect(ms).toBeLessThan(dies ? 450 : 800); // 200 ms + (dies: at once | not: the 200 ms grace)
       expect(logs).toContain('journalctl ignored SIGTERM; killing it');
       if (!dies) expect(logs).toContain('journalctl did not exit after SIGKILL; leaving it');
       expect(f.health().lastError).toBe('stopped');
