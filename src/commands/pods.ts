@@ -16,8 +16,8 @@ import { podLabel, podsThatWillMove, shortId, type PodThatWillMove } from '../co
 import type { ContainerModel, ContainerView, RuntimeDriver } from '../containers/types.js';
 import { createCriClient } from '../cri/client.js';
 import { modelOf, pollCriSafely, readRuntimeStateSafely } from '../cri/collect.js';
-import { exitStatusFor, finalizeDraft, mergeFindings } from '../findings/catalogue.js';
-import { detectContainers } from '../findings/detectors/containers.js';
+import { exitStatusFor } from '../findings/catalogue.js';
+import { evaluateFindings } from '../findings/engine.js';
 import { createCrioClient } from '../live/crio-client.js';
 import { createBoundedLister } from '../live/runtime-state.js';
 import { DEFAULT_CRIO_SOCKET } from '../daemon/flags.js';
@@ -186,9 +186,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (rt.error) model.notes.push(`runtime roots: ${rt.error}`);
   if (configError) model.notes.push(`GET /config: ${configError}`);
-  const drafts = detectContainers({ containers: model });
-  const active = new Set(drafts.map((d) => d.id));
-  const findings = mergeFindings(drafts.map((d) => finalizeDraft(d, active)));
+  // the same engine as the daemon, with the container model as the only source: exit 0/1/2 says
+  // whether a container is at risk (the files' own findings are `check`'s)
+  const findings = evaluateFindings({ containers: model });
   const exitStatus = exitStatusFor(findings);
   const out: PodsReport = {
     version: VERSION,

@@ -35,8 +35,6 @@ import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import type { CriClient } from '../cri/client.js';
 import { createContainerSource } from '../cri/source.js';
-import { movingPodsOf } from '../containers/model.js';
-import { detectContainers } from '../findings/detectors/containers.js';
 import { compareWithLive } from '../live/compare.js';
 import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
@@ -464,8 +462,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       events: eventsSource,
       live,
       node: facts,
-      movingPods: containerModel ? movingPodsOf(containerModel) : null,
-      extra: detectContainers({ containers: containerModel }),
+      containers: containerModel,
     });
     const jh = journalHealth();
     const engineRan = lastReloadAt !== null;
