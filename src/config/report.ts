@@ -25,6 +25,7 @@ export function toReport(r: Resolution, view: FileView): ConfigReport {
     crioVersion: r.crioVersion,
     files: r.files,
     effective,
+    evaluated: r.fatal?.kind !== 'limit',
     crioWouldStart: r.crioWouldStart,
     startError: r.startError,
     lowLevelRuntime: found.lowLevelRuntime,

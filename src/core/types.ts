@@ -117,6 +117,11 @@ export interface ConfigReport {
     defaultRuntime: { name: string; source: Provenance };
     runtimes: Record<string, RuntimeHandlerView>;
   } | null;
+  /**
+   * false when a bound (entries, depth, bytes, a device) stopped the evaluation: then
+   * `crioWouldStart` and `effective` say nothing, and the finding config-not-evaluated explains why
+   */
+  evaluated: boolean;
   crioWouldStart: boolean;
   startError: string | null;
   lowLevelRuntime: { wrapper: string; binary: string | null } | null;

@@ -274,10 +274,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 
   new Gauge({
     name: n('crio_would_start'),
-    help: '1 when CRI-O would start with the configuration on disk, else 0.',
+    help: '1 when CRI-O would start with the configuration on disk, else 0; NaN when the configuration was too large to evaluate (finding config-not-evaluated).',
     registers,
     collect() {
-      this.set(status().config.report?.crioWouldStart ? 1 : 0);
+      const r = status().config.report;
+      // not evaluated is not "will not start": NaN never matches the CrioWillNotStart alert's == 0
+      this.set(r && !r.evaluated ? NaN : r?.crioWouldStart ? 1 : 0);
     },
   });
 

@@ -148,7 +148,7 @@ function renderHeadline(st: DaemonStatus): string {
     fact(
       'CRI-O',
       esc(st.crioVersion ?? 'version unknown'),
-      st.config.report ? (st.config.report.crioWouldStart ? 'would start with the files on disk' : `<b>would NOT start</b>: ${esc(st.config.report.startError ?? 'see findings')}`) : 'configuration not evaluated yet',
+      st.config.report && !st.config.report.evaluated ? '<b>unknown</b>: the configuration was too large to evaluate (see findings)' : st.config.report ? (st.config.report.crioWouldStart ? 'would start with the files on disk' : `<b>would NOT start</b>: ${esc(st.config.report.startError ?? 'see findings')}`) : 'configuration not evaluated yet',
       st.config.report && !st.config.report.crioWouldStart ? 'bad' : '',
     ),
     fact(

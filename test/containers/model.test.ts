@@ -19,6 +19,7 @@ function report(defaultName: string, runtimes: H): ConfigReport {
     crioVersion: '1.32.13',
     files: [],
     effective: { defaultRuntime: { name: defaultName, source: { builtin: true } }, runtimes: rt },
+    evaluated: true,
     crioWouldStart: true,
     startError: null,
     lowLevelRuntime: null,

@@ -221,6 +221,7 @@ describe('default runtime timeline', () => {
         [name]: { runtimePath: '/usr/bin/nvidia-container-runtime', runtimeType: 'oci', runtimeRoot: '/run/runc', monitorPath: '', isNvidia: true, source: { file, line } },
       },
     },
+    evaluated: true,
     crioWouldStart: true,
     startError: null,
     lowLevelRuntime: null,

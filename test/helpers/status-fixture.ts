@@ -192,6 +192,7 @@ export function demoStatus(overrides: Partial<DaemonStatus> = {}): DaemonStatus 
           defaultRuntime: { name: 'nvidia', source: { file: '/etc/crio/crio.conf.d/99-nvidia.conf', line: 4 } },
           runtimes,
         },
+        evaluated: true,
         crioWouldStart: true,
         startError: null,
         lowLevelRuntime: { wrapper: '/usr/bin/nvidia-container-runtime', binary: '/usr/sbin/runc' },

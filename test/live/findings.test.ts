@@ -31,6 +31,7 @@ function report(defaultRuntime: string, withNvidia: boolean): ConfigReport {
     crioVersion: '1.31.0',
     files: [],
     effective: { defaultRuntime: { name: defaultRuntime, source: { file: '/etc/crio/crio.conf.d/99-nvidia.conf', line: 2 } }, runtimes },
+    evaluated: true,
     crioWouldStart: true,
     startError: null,
     lowLevelRuntime: null,
