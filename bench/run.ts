@@ -359,7 +359,7 @@ export async function main(argv: string[]): Promise<number> {
       ctx.log('vs-npd ...');
       const at = new Date().toISOString();
       try {
-        for (const [n, r] of Object.entries(await runVsNpd({ cli: ctx.cli, work, quick, reps: Number(values.reps ?? (quick ? 1 : 3)), log: ctx.log, npdBin: process.env.NPD_BIN, ...(values.entries ? { entries: ctx.entries } : {}), ...(process.env.VS_NPD_JOURNALS ? { journals: process.env.VS_NPD_JOURNALS.split(',') as ('pure' | 'mixed')[] } : {}) }))) {
+        for (const [n, r] of Object.entries(await runVsNpd({ cli: ctx.cli, work, quick, reps: Number(values.reps ?? (quick ? 1 : 3)), log: ctx.log, npdBin: process.env.NPD_BIN, ...(values.entries ? { entries: ctx.entries } : {}), ...(process.env.VS_NPD_RULES === 'separate' ? { npdRules: 'separate' as const } : {}), ...(process.env.VS_NPD_JOURNALS ? { journals: process.env.VS_NPD_JOURNALS.split(',') as ('pure' | 'mixed')[] } : {}) }))) {
           res.benchmarks[n] = { ...r, measuredAt: at };
         }
       } catch (err) {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootTimeUs, NPD_RULES, npdMonitorConfig, npdSkipReason, writeBenchJournal } from '../../bench/vs-npd.js';
+import { bootTimeUs, NPD_RULES, npdMonitorConfig, npdRules, npdSkipReason, writeBenchJournal } from '../../bench/vs-npd.js';
 import { FOLLOW_MATCHES } from '../../src/journal/journalctl.js';
 import { journalctlBinary, journalRemote } from '../helpers/journal-fixture.js';
 
@@ -30,8 +30,10 @@ describe('vs-npd benchmark', () => {
   });
 
   it("writes NPD journald monitor configs shaped like its kernel-monitor.json, looking back past boot", () => {
-    const c = npdMonitorConfig('crio', '/j') as { plugin: string; pluginConfig: { source: string }; logPath: string; lookback: string; rules: { type: string; reason: string; pattern: string }[] };
-    expect(c).toMatchObject({ plugin: 'journald', pluginConfig: { source: 'crio' }, logPath: '/j', bufferSize: 10, metricsReporting: true });
+    const combined = npdMonitorConfig('crio', '/j') as { rules: { reason: string; pattern: string }[] };
+    expect(combined.rules).toEqual([expect.objectContaining({ reason: 'CrioAnyProblem' })]);
+    const c = npdMonitorConfig('crio', '/j', 'separate') as { plugin: string; pluginConfig: { source: string }; logPath: string; lookback: string; rules: { type: string; reason: string; pattern: string }[] };
+    expect(c).toMatchObject({ plugin: 'journald', pluginConfig: { source: 'crio' }, logPath: '/j', bufferSize: 1, metricsReporting: true });
     expect(c.rules.every((r) => r.type === 'temporary')).toBe(true);
     expect(c.rules.map((r) => r.reason)).toContain('BenchEndCrio');
     // RE2-safe: no negated classes, no lookaround, no backreferences
@@ -56,11 +58,12 @@ describe('vs-npd benchmark', () => {
       const msgs = read([`SYSLOG_IDENTIFIER=${source}`]);
       expect(msgs.every((m) => Number(m.__REALTIME_TIMESTAMP) > boot)).toBe(true);
       expect(msgs[msgs.length - 1]?.MESSAGE).toBe('crio-sentinel bench end marker');
-      for (const rule of NPD_RULES[source]) {
+      for (const rule of [...npdRules(source, 'separate'), ...npdRules(source, 'combined')]) {
         const re = new RegExp(`${rule.pattern}$`);
         expect(msgs.filter((m) => typeof m.MESSAGE === 'string' && re.test(m.MESSAGE.trim())).length, rule.reason).toBe(spec.npdExpected[rule.reason]);
       }
     }
     expect(spec.npdExpected.BenchEndCrio).toBe(1);
+    expect(spec.npdExpected.CrioAnyProblem).toBe(NPD_RULES.crio.reduce((n, r) => n + spec.npdExpected[r.reason]!, 0));
   }, 120_000);
 });
