@@ -95,6 +95,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
       `Clean up ${dirOf(p)}/: CRI-O reads every entry there at every start and reload.`,
   },
   {
+    id: 'crio-config-rejected',
+    severity: 'critical',
+    title: "CRI-O's validation rejects the configuration",
+    source: 'config',
+    remediation: (p) => `Fix the setting CRI-O names (${p.error ?? 'see the evidence'}). CRI-O will not start with this configuration, and a reload is rejected.`,
+  },
+  {
     id: 'stray-dropin-file',
     severity: 'warning',
     title: 'Unintended entry in the drop-in directory',

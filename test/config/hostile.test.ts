@@ -188,3 +188,14 @@ describe('#11.16 fix --apply never writes outside --root', () => {
     expect(fs.readdirSync(path.join(root, 'outside/backups')).length).toBeGreaterThan(0);
   });
 });
+
+describe('a configuration CRI-O rejects for a reason no specific finding names', () => {
+  it('an empty workload table: CRI-O will not start, and check says so (crio-config-rejected, exit 2)', () => {
+    const r = check(makeTree({ [`${D}/10-crio.conf`]: P10, [`${D}/50-w.conf`]: '[crio.runtime.workloads.gpu]\n' }), V);
+    expect(r.crioWouldStart).toBe(false);
+    expect(r.startError).toBeTruthy();
+    const f = r.findings.find((x) => x.id === 'crio-config-rejected');
+    expect(f?.severity).toBe('critical');
+    expect(f?.evidence[0]).toContain(r.startError!);
+  });
+});

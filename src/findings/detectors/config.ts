@@ -352,5 +352,12 @@ export function detectConfig(r: Resolution, view: FileView): ConfigFindings {
     );
   }
 
+  // ---- CRI-O would not start for a reason no finding above names (e.g. an empty workload table):
+  // never exit 0 while CRI-O fails
+  const explained = new Set(['config-parse-error', 'config-not-evaluated', 'default-runtime-undefined', 'default-runtime-binary-missing']);
+  if (!r.crioWouldStart && r.startError && !r.fatal && !out.some((d) => explained.has(d.id))) {
+    out.push(draft('crio-config-rejected', `CRI-O rejects the configuration at start: ${r.startError}`, [`CRI-O fails with: ${r.startError}`], { error: r.startError }));
+  }
+
   return { drafts: out, lowLevelRuntime, wrapperConfig };
 }
