@@ -436,6 +436,8 @@ function skipped(reason: string): Record<string, BenchResult> {
 function reusable(dir: string, n: number, nowUs: number, bootUs: number): JournalSpec | null {
   try {
     const s = JSON.parse(fs.readFileSync(`${dir}.json`, 'utf8')) as JournalSpec & { n: number; startUs: number; bootUs: number };
+    const reasons = compileRules().map((r) => r.reason);
+    if (reasons.some((r) => s.npdExpected?.[r] === undefined)) return null;
     if (s.n !== n || Math.abs(s.bootUs - bootUs) > 5_000_000 || s.startUs < nowUs - 40 * 60_000_000 || !fs.existsSync(path.join(dir, 'system.journal'))) return null;
     return { dir, entries: s.entries, followSelected: s.followSelected, npdExpected: s.npdExpected, bytes: s.bytes };
   } catch {
