@@ -134,6 +134,8 @@ export interface CorrelatorState {
 
 /** Most containers a persisted state carries (open stops first, then exec loops, then recent failures). */
 export const MAX_PERSISTED_CONTAINERS = 512;
+/** Of those, at most this many live containers without an incident (identity only, for a stop after a restart). */
+export const MAX_PERSISTED_LIVE = 128;
 
 export interface Correlator {
   ingest(ev: Event): void;
@@ -599,14 +601,15 @@ export function createCorrelator(opts: {
         let rank = 0;
         if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) rank = 3;
         else if (c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs) rank = 2;
-        else if (nowMs - lastFail <= th.recentMs || (c.firstStopAtMs !== undefined && c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs)) rank = 1;
+        // failures within the recent window, or a stop that WAS stuck and ended within it (an ordinary stop is not kept)
+        else if (nowMs - lastFail <= th.recentMs || (c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs && c.exitedAtMs >= (cor.stuckAtMs(c) ?? Infinity))) rank = 1;
         else if (c.stateLostAtMs !== undefined && c.exitedAtMs === undefined) rank = 1; // CRI-O lost its state at a start (A12/A13)
         if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity) });
         else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push(c);
       }
       ranked.sort((a, b) => b.rank - a.rank || b.at - a.at);
       const kept = ranked.slice(0, Math.max(0, maxContainers)).map((r) => r.c);
-      const room = Math.max(0, maxContainers - kept.length);
+      const room = Math.min(MAX_PERSISTED_LIVE, Math.max(0, maxContainers - kept.length));
       if (room > 0) kept.push(...live.slice(-room));
       const ids = new Set(kept.map((c) => c.id));
       // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
