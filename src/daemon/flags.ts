@@ -121,10 +121,7 @@ socket, and serves /metrics, /healthz, /readyz, /api/v1/status and a status page
   --crio-socket=PATH          CRI-O socket, a host path opened under --root (default ${DEFAULT_CRIO_SOCKET})
   --crio-poll-interval=DUR    how often the socket is read (default 15s)
   --node-name=NAME            node name (default $NODE_NAME, else the host name)
-  --stuck-threshold=DUR       a pod is stuck Terminating after this long (default 2m; 20s with --demo)
-  --exec-loop-count=N         permission-denied exec failures that make a loop (default 3)
-  --exec-loop-window=DUR      ... within this window (default 60s)
-  --exec-loop-quiet=DUR       a loop ends after this long without failures (default 5m)
+${thresholdHelp('2m; 20s with --demo')}
   --log.level=LEVEL           debug|info|warn|error (default info; alias --log-level)
   --log.format=FORMAT         logfmt|json (default logfmt; alias --log-format)
   --demo                      run against the bundled example node (or the node tree given with --root)

@@ -265,7 +265,7 @@ function renderStuckPods(st: DaemonStatus): string {
         `<tr><td>${esc(p.namespace ?? '?')}/<b>${esc(p.pod ?? p.podUID ?? '?')}</b></td><td class="age">${esc(humanDuration(p.stuckSeconds))}</td><td>${esc(p.firstStopAt)}</td><td class="mono">${p.containerIds.map((c) => esc(c.slice(0, 12))).join(' ')}</td></tr>`,
     )
     .join('');
-  return `<section id="stuck">${head}<table><thead><tr><th>Pod</th><th>Stuck for</th><th>First stop request</th><th>Containers</th></tr></thead><tbody>${rows}</tbody></table>${more(stuck.length, MAX_ROWS, 'pods')}</section>`;
+  return `<section id="stuck">${head}<table><thead><tr><th>Pod</th><th>Stuck for</th><th>First stop request</th><th>Containers</th></tr></thead><tbody>${rows}</tbody></table>${more(Math.max(total, stuck.length), Math.min(MAX_ROWS, stuck.length), 'pods')}</section>`;
 }
 
 function renderExecLoops(st: DaemonStatus): string {
@@ -281,7 +281,7 @@ function renderExecLoops(st: DaemonStatus): string {
         `<tr><td>${esc(e.namespace ?? '?')}/<b>${esc(e.pod ?? '?')}</b></td><td>${esc(e.container ?? '?')}</td><td class="mono">${esc(e.containerId.slice(0, 12))}</td><td class="num">${esc(e.count)}</td></tr>`,
     )
     .join('');
-  return `<section id="exec">${head}<table><thead><tr><th>Pod</th><th>Container</th><th>Container ID</th><th>Failures</th></tr></thead><tbody>${rows}</tbody></table>${more(rows0.length, MAX_ROWS, 'loops')}</section>`;
+  return `<section id="exec">${head}<table><thead><tr><th>Pod</th><th>Container</th><th>Container ID</th><th>Failures</th></tr></thead><tbody>${rows}</tbody></table>${more(Math.max(total, rows0.length), Math.min(MAX_ROWS, rows0.length), 'loops')}</section>`;
 }
 
 function renderRuntime(st: DaemonStatus): string {
