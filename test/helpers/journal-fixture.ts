@@ -46,6 +46,8 @@ export function toExport(entries: FixtureEntry[]): Buffer {
     if (e.unit) parts.push(field('_SYSTEMD_UNIT', e.unit));
     if (e.identifier) parts.push(field('SYSLOG_IDENTIFIER', e.identifier));
     if (e.transport) parts.push(field('_TRANSPORT', e.transport));
+    // journald stores a priority on every entry; the kernel's audit/AppArmor lines are notices (5)
+    if (e.transport === 'kernel' && e.fields?.['PRIORITY'] === undefined) parts.push(field('PRIORITY', '5'));
     if (e.pid !== undefined && e.pid !== null) parts.push(field('_PID', String(e.pid)));
     if (e.streamId) parts.push(field('_STREAM_ID', e.streamId));
     for (const [k, v] of Object.entries(e.fields ?? {})) parts.push(field(k, v));
