@@ -2,7 +2,7 @@
  * Hostile config inputs of issue #11 item 4, shared by the bench (bench/config-hostile.ts) and the
  * linearity tests (test/config/linear.test.ts). Each makes one CRI-O main file of size ~n.
  */
-import type { ConfigReport } from '../src/core/types.js';
+import type { ConfigReport } from '../src/core/contracts.js';
 
 export interface HostileConfig {
   name: string;

@@ -19,7 +19,7 @@ import { createWriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import type { JournalEntry } from '../src/core/types.js';
+import type { JournalEntry } from '../src/journal/entry.js';
 import { createPrng, idHex, uuidFrom } from './prng.js';
 
 // ------------------------------------------------------------------ options and entries

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { JournalEntry, SkipReason } from '../src/core/types.js';
+import type { JournalEntry, SkipReason } from '../src/journal/entry.js';
 import { createMessagePrefilter } from '../src/events/classifier.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
 import { FOLLOW_MATCHES, readJournalDirectory } from '../src/journal/journalctl.js';

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { ConfigReport, Finding } from '../core/types.js';
+import type { ConfigReport, Finding } from '../core/contracts.js';
 import { exitStatusFor } from '../findings/catalogue.js';
 import { createHostFileView, normalizeHostPath, resolveUnderRoot } from '../config/host-file-view.js';
 import { MAX_CONFIG_BYTES } from '../config/resolve.js';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { Finding, LiveCrio } from '../core/types.js';
+import type { Finding, LiveCrio } from '../core/contracts.js';
 import { VERSION } from '../core/version.js';
 import { createHostFileView } from '../config/host-file-view.js';
 import { readWrapperConfig, resolveWrapperBinary } from '../config/nvidia.js';
@@ -25,7 +25,7 @@ import { parseConfigOptions } from './check.js';
 import { scan } from './scan.js';
 import { createMessagePrefilter } from '../events/classifier.js';
 import { readJournalDirectory } from '../journal/journalctl.js';
-import type { EventSnapshot } from '../core/types.js';
+import type { EventSnapshot } from '../core/contracts.js';
 
 export const PODS_USAGE = `usage: crio-sentinel pods [options]
 

@@ -11,7 +11,8 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.js';
-import type { ConfigInputs, ConfigReport, EventSnapshot, Finding, ListTotal } from '../core/types.js';
+import type { ConfigInputs } from '../config/inputs.js';
+import type { ConfigReport, EventSnapshot, Finding, ListTotal } from '../core/contracts.js';
 import { createMessagePrefilter } from '../events/classifier.js';
 import { createEventPipeline, type EventPipelineOptions } from '../events/pipeline.js';
 import { exitStatusFor } from '../findings/catalogue.js';

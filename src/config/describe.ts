@@ -1,4 +1,4 @@
-import type { Provenance } from '../core/types.js';
+import type { Provenance } from '../core/contracts.js';
 import type { LoadedFile, Resolution } from './resolution.js';
 
 /** Start offsets of each line of a loaded file, computed once per file (not once per handler). */

@@ -3,7 +3,9 @@
  * finding, re-resolved to say what CRI-O will do afterwards. Writing is the command's job.
  */
 import { createHash } from 'node:crypto';
-import type { ConfigInputs, ConfigReport, FileView, Finding } from '../core/types.js';
+import type { ConfigInputs } from './inputs.js';
+import type { ConfigReport, Finding } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import { unifiedDiff } from './diff.js';
 import { describeSource } from './describe.js';
 import { overlayFileView } from './overlay-file-view.js';

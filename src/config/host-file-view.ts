@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileViewError, type FileKind, type FileStat, type FileView } from '../core/types.js';
+import { FileViewError, type FileKind, type FileStat, type FileView } from '../core/file-view.js';
 
 const MAX_LINK_HOPS = 40;
 

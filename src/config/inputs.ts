@@ -2,8 +2,23 @@
  * CRI-O's inputs besides the files: default paths, its PATH, and which main file / drop-in dir a
  * set of flags and environment variables selects (internal/criocli: an env var counts as set).
  */
-import type { ConfigInputs } from '../core/types.js';
 import { normalizeHostPath } from './host-file-view.js';
+
+/** Inputs to the engine besides the file view. Unset flags are undefined; env is the CRI-O process env. */
+export interface ConfigInputs {
+  /** --config / -c; "" skips the main file */
+  config?: string;
+  /** --config-dir / -d; "" skips drop-ins */
+  configDir?: string;
+  /** --default-runtime */
+  defaultRuntime?: string;
+  /** --runtimes (may be given several times) */
+  runtimes?: string[];
+  /** CONTAINER_CONFIG, CONTAINER_CONFIG_DIR, CONTAINER_DEFAULT_RUNTIME, CONTAINER_RUNTIMES … */
+  env?: Record<string, string | undefined>;
+  /** CRI-O version, e.g. "1.31.0"; null when unknown (newest rules apply) */
+  crioVersion: string | null;
+}
 
 /** CRI-O's PATH (the systemd unit gives it no other). */
 export const CRIO_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -3,7 +3,7 @@
  * wrapper will really run (crio-config.md §13).
  */
 import { parseToml, TomlSyntaxError } from './toml.js';
-import { FileViewError, type FileView } from '../core/types.js';
+import { FileViewError, type FileView } from '../core/file-view.js';
 import { isTable } from './schema.js';
 
 export const NVIDIA_RUNTIME_CONFIG = '/etc/nvidia-container-runtime/config.toml';

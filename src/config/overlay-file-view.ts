@@ -2,7 +2,7 @@
  * A FileView that answers some paths from memory and delegates the rest: used by `fix` to
  * re-resolve the configuration as it would be after an edit, without touching the disk.
  */
-import { FileViewError, type FileStat, type FileView } from '../core/types.js';
+import { FileViewError, type FileStat, type FileView } from '../core/file-view.js';
 import { normalizeHostPath } from './host-file-view.js';
 
 export function overlayFileView(base: FileView, overrides: ReadonlyMap<string, Buffer>): FileView {

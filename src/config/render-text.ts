@@ -1,7 +1,7 @@
 /**
  * Plain-text rendering of a ConfigReport for a person (the `check` text output).
  */
-import type { ConfigReport, Finding, Provenance } from '../core/types.js';
+import type { ConfigReport, Finding, Provenance } from '../core/contracts.js';
 
 export function formatProvenance(src: Provenance): string {
   if ('builtin' in src) return 'built-in default';

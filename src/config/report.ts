@@ -2,7 +2,8 @@
  * The last step: the `check --output json` contract (ConfigReport) from a resolution and the
  * findings engine's config source.
  */
-import type { ConfigReport, FileView, RuntimeHandlerView } from '../core/types.js';
+import type { ConfigReport, RuntimeHandlerView } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import { configFindingsReport } from '../findings/engine.js';
 import type { Resolution } from './resolution.js';
 import { setOwn } from './schema.js';

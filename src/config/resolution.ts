@@ -2,7 +2,7 @@
  * What the config engine knows after one resolution (src/config/resolve.ts): plain data that
  * `check`, `fix` and the findings engine's config detector read. Types only.
  */
-import type { FileReport, Provenance, RuntimeHandlerView } from '../core/types.js';
+import type { FileReport, Provenance, RuntimeHandlerView } from '../core/contracts.js';
 import type { KeyLines } from './toml-lines.js';
 import type { VersionRules } from './version.js';
 

@@ -10,7 +10,9 @@
  * turns it into the `ConfigReport` contract (with findings). Evaluation is linear in the bytes
  * read and the entries walked; every bound that stops it says "not evaluated" (FatalKind 'limit').
  */
-import { FileViewError, type ConfigInputs, type ConfigReport, type FileReport, type FileView } from '../core/types.js';
+import type { ConfigInputs } from './inputs.js';
+import type { ConfigReport, FileReport } from '../core/contracts.js';
+import { FileViewError, type FileView } from '../core/file-view.js';
 import { decodeConfig, handlerTables, isDecodeFailure, mergeSettings, runtimeTable } from './decode.js';
 import { Fatal, oneLine, safe } from './fatal.js';
 import { describeKind } from './host-file-view.js';

@@ -3,7 +3,8 @@
  * table) and start-time validation of every handler (RuntimeHandler.Validate in pkg/config).
  * Pure over the FileView; linear in the handlers.
  */
-import type { FileView, RuntimeHandlerView } from '../core/types.js';
+import type { RuntimeHandlerView } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import { safe } from './fatal.js';
 import { isNvidiaHandler, lookPath } from './nvidia.js';
 import { dict, isTable, own, setOwn } from './schema.js';

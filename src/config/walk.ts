@@ -9,7 +9,7 @@
  * levels, or on a name the file view cannot open, the walk says so in `limit` and the engine
  * reports the configuration as not evaluated.
  */
-import { FileViewError, type FileView } from '../core/types.js';
+import { FileViewError, type FileView } from '../core/file-view.js';
 import { oneLine } from './fatal.js';
 
 /** Entries (files and directories, at any depth) walked before the configuration is "not evaluated". */

@@ -1,4 +1,4 @@
-import type { ConfigInputs } from '../core/types.js';
+import type { ConfigInputs } from './inputs.js';
 import { NVIDIA_RUNTIME_CONFIG } from './nvidia.js';
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, WRONG_NVIDIA_DIR, resolveInputPaths } from './inputs.js';
 

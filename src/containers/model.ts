@@ -14,7 +14,7 @@
  * A driver "mismatches" the holder when the handler is gone, the root differs, or both families are
  * known and differ: the runtime then looks for the container where it is not (stop/exec/kill fail).
  */
-import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/contracts.js';
 import { isNvidiaHandler, runtimeFamily } from '../config/nvidia.js';
 import { compareWithLive } from '../live/compare.js';
 import {

@@ -4,7 +4,7 @@
  * resolution for NVIDIA handlers), plus the default roots of runc and crun, where containers of an
  * earlier configuration may still live.
  */
-import type { ConfigReport, LiveCrio } from '../core/types.js';
+import type { ConfigReport, LiveCrio } from '../core/contracts.js';
 import { isNvidiaHandler, runtimeFamily } from '../config/nvidia.js';
 import type { RuntimeRootSpec } from '../live/runtime-state.js';
 import { defaultRootOf } from './model.js';

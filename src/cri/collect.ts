@@ -3,7 +3,8 @@
  * Used by `crio-sentinel pods` (once) and the daemon (every poll). Never throws: a failing part
  * becomes null plus an error text, and the model says what it could not see.
  */
-import type { ConfigReport, EventSnapshot, FileView, LiveCrio } from '../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import { buildContainerModel } from '../containers/model.js';
 import { runtimeRootsToRead } from '../containers/roots.js';
 import type { ContainerModel, CriErrorKind, CriSnapshot, RuntimeStateSnapshot } from '../containers/types.js';

@@ -5,7 +5,8 @@
  * A scrape never waits for CRI-O: a CRI-O that hangs costs a poll its deadlines and shows as
  * `sources.cri.up = false` with the error kind, counted.
  */
-import type { ConfigReport, EventSnapshot, FileView, LiveCrio } from '../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import { readWrapperConfig, resolveWrapperBinary } from '../config/nvidia.js';
 import { buildContainerModel } from '../containers/model.js';
 import type { ContainerModel, ContainersStatus, CriErrorKind, CriSnapshot, CriSourceHealth, RuntimeStateSnapshot } from '../containers/types.js';

@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ConfigInputs, ConfigReport } from '../core/types.js';
+import type { ConfigInputs } from '../config/inputs.js';
+import type { ConfigReport } from '../core/contracts.js';
 import type { EvalRequest } from './config-worker.js';
 
 export interface ConfigEvaluatorOptions {

@@ -4,7 +4,7 @@
  * plain data (ConfigInputs in, ConfigReport out) crosses the thread boundary.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ConfigInputs } from '../core/types.js';
+import type { ConfigInputs } from '../config/inputs.js';
 import { createHostFileView, resolveConfig } from '../config/index.js';
 
 export interface EvalRequest {

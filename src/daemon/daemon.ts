@@ -10,19 +10,12 @@
  *   status() = report + pipeline.snapshot(now) + live + facts --> findings, drift, readiness
  */
 import path from 'node:path';
-import type {
-  Clock,
-  ConfigInputs,
-  ConfigReport,
-  DaemonStatus,
-  EventCounters,
-  EventSnapshot,
-  FileView,
-  JournalEntry,
-  LiveCrio,
-  NodeFacts,
-  SourceHealth,
-} from '../core/types.js';
+import type { ConfigInputs } from '../config/inputs.js';
+import type { Clock } from '../core/clock.js';
+import type { ConfigReport, DaemonStatus, EventSnapshot, LiveCrio, NodeFacts, SourceHealth } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
+import type { EventCounters } from '../events/counters.js';
+import type { JournalEntry } from '../journal/entry.js';
 import { VERSION } from '../core/version.js';
 import { configWatchPaths, createHostFileView, readVersionHint, resolveConfig, summarizeCrioToml } from '../config/index.js';
 import { createEventPipeline } from '../events/pipeline.js';

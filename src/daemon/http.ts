@@ -15,7 +15,8 @@ import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { UserError } from '../core/errors.js';
-import type { Clock, DaemonStatus } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
+import type { DaemonStatus } from '../core/contracts.js';
 import { STATUS_PAGE_STYLE_HASH, renderStatusPage } from './status-page.js';
 import { clientCertAccepted, createBasicAuth, tlsServerOptions, type BasicAuth, type ClientAuthType, type WebConfig } from './web-config.js';
 

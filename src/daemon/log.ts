@@ -2,7 +2,7 @@
  * A small structured logger: one logfmt or JSON line per record, to an injected writer (stderr in
  * the daemon), with a level filter and an injected clock. No global state.
  */
-import type { Clock } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
 import type { LogFormat, LogLevel } from './flags.js';
 
 export type LogFields = Record<string, unknown>;

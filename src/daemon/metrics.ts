@@ -9,7 +9,8 @@
  *   (at most N distinct values per label, then "other"), no container IDs, stuck pods capped.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DaemonStatus, EventCounters, Finding, Provenance, Severity } from '../core/types.js';
+import type { DaemonStatus, Finding, Provenance, Severity } from '../core/contracts.js';
+import type { EventCounters } from '../events/counters.js';
 import type { FailureReason } from '../events/event.js';
 import { CATALOGUE } from '../findings/catalogue.js';
 import { isNvidiaHandler } from '../config/nvidia.js';

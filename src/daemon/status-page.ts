@@ -9,7 +9,7 @@
  * The <style> element is a constant so the HTTP server can allow it by CSP hash (no 'unsafe-inline').
  */
 import { createHash } from 'node:crypto';
-import type { DaemonStatus, Finding, Provenance, Severity } from '../core/types.js';
+import type { DaemonStatus, Finding, Provenance, Severity } from '../core/contracts.js';
 import { CATALOGUE } from '../findings/catalogue.js';
 import { isNvidiaHandler } from '../config/nvidia.js';
 

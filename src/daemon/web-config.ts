@@ -16,7 +16,7 @@ import { dirname, resolve } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Clock } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
 import { UserError } from '../core/errors.js';
 import { createHostFileView } from '../config/index.js';
 

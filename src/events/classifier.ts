@@ -10,7 +10,7 @@
  * full container ID. It resolves conmon's 20-hex prefixes and the short IDs CRI-O echoes from a
  * caller (`Stopping container: 9f36f26d6b6fd (timeout: 0s)` when crictl was given a short ID).
  */
-import type { JournalEntry } from '../core/types.js';
+import type { JournalEntry } from '../journal/entry.js';
 import type { Event, EventSource } from './event.js';
 import { parseLogrusHead } from './go-unquote.js';
 import { createKlogJoiner, parseKlogKV, splitStructured, type JoinerStats, type OpenRecord } from './klog-joiner.js';

@@ -17,7 +17,7 @@
  *
  * All maps are LRU-capped (containers, pods, UID and sandbox indexes) with eviction counters.
  */
-import type { EventCounters } from '../core/types.js';
+import type { EventCounters } from './counters.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.js';
 
 export { DEFAULT_THRESHOLDS, type Thresholds };

@@ -11,7 +11,7 @@
  *
  * Pure: every mutation takes the entry time; memory is bounded (timeline capped).
  */
-import type { ConfigReport, Provenance } from '../core/types.js';
+import type { ConfigReport, Provenance } from '../core/contracts.js';
 import { isNvidiaHandler } from '../config/nvidia.js';
 
 export interface DefaultValue {

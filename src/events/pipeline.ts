@@ -3,7 +3,10 @@
  *   JournalEntry -> classifier -> Event -> correlator (+ default-runtime timeline) -> snapshot / findings.
  * Pure apart from the injected clock (used only when a snapshot is asked for before any entry).
  */
-import type { Clock, ConfigReport, EventCounters, EventSnapshot, JournalEntry, ListTotal } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
+import type { ConfigReport, EventSnapshot, ListTotal } from '../core/contracts.js';
+import type { EventCounters } from './counters.js';
+import type { JournalEntry } from '../journal/entry.js';
 import { createClassifier, type ClassifierOptions, type ClassifierStats } from './classifier.js';
 import { createCorrelator, type Correlator, type CorrelatorStats, type Limits, type Thresholds } from './correlator.js';
 import { createDefaultTimeline, type DefaultTimeline } from './default-timeline.js';
@@ -11,7 +14,8 @@ import type { Event } from './event.js';
 import { stuckPods } from './stuck-pods.js';
 import { boundOpenRecords, EVENT_STATE_VERSION, parseEventState, type EventState } from './state-store.js';
 
-export type { EventCounters, EventSnapshot } from '../core/types.js';
+export type { EventSnapshot } from '../core/contracts.js';
+export type { EventCounters } from './counters.js';
 
 export interface EventPipelineOptions {
   clock: Clock;

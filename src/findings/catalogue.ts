@@ -5,7 +5,7 @@
  * draft into a Finding with the severity and remediation below. Every output enumerates this list
  * (metrics export crio_sentinel_finding_active for every id, so series never vanish).
  */
-import type { Finding, Severity } from '../core/types.js';
+import type { Finding, Severity } from '../core/contracts.js';
 import type { FindingDraft } from './types.js';
 
 /** Which source's detector raises a finding. */

@@ -10,7 +10,8 @@
  *   CRI-O socket / process ─► LiveCrio                               ├─► evaluateFindings ─► Finding[]
  *   node facts ─► NodeFacts; CRI + runtime roots ─► ContainerModel   ─┘
  */
-import type { ConfigReport, FileView, Finding, LiveCrio, NodeFacts } from '../core/types.js';
+import type { ConfigReport, Finding, LiveCrio, NodeFacts } from '../core/contracts.js';
+import type { FileView } from '../core/file-view.js';
 import type { Resolution } from '../config/resolution.js';
 import { finalizeDraft, mergeFindings } from './catalogue.js';
 import type { ContainerModel } from '../containers/types.js';

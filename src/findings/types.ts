@@ -10,7 +10,7 @@
  * a detector whose source is absent returns nothing. That is what makes `scan` of a journal and the
  * daemon reading the same journal raise the same findings.
  */
-import type { Finding } from '../core/types.js';
+import type { Finding } from '../core/contracts.js';
 
 /** What a detector says about one finding; the catalogue adds severity and remediation. */
 export interface FindingDraft {

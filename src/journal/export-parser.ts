@@ -13,7 +13,7 @@
  * Bad input never stops the stream: each bad record is counted with a reason and reported to
  * sink.skip; after a malformed field the parser resynchronises at the next blank line.
  */
-import type { JournalEntry } from '../core/types.js';
+import type { JournalEntry } from './entry.js';
 import {
   DEFAULT_MAX_FIELD_BYTES,
   countSkip,

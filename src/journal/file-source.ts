@@ -8,7 +8,7 @@
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Clock } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
 import { UserError } from '../core/errors.js';
 import { createExportParser } from './export-parser.js';
 import { createJsonParser } from './json-parser.js';

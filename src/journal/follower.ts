@@ -32,7 +32,9 @@
  *   same backoff, never a crash.
  */
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
-import type { Clock, JournalEntry, SourceHealth } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
+import type { SourceHealth } from '../core/contracts.js';
+import type { JournalEntry } from './entry.js';
 import { createCursorStore, createStateStore, cursorRealtimeUs } from './cursor-store.js';
 import { createExportParser } from './export-parser.js';
 import { chooseDirectory, fsProbe, journalctlArgs, journalctlCommand, readJournalDirectory, type DirProbe } from './journalctl.js';

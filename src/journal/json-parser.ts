@@ -8,7 +8,7 @@
  * shapes (an array nested deeper, an object, a number), is skipped as 'malformed'. Values are never
  * walked recursively: hostile nesting costs one JSON.parse (which is iterative), not the stack.
  */
-import type { JournalEntry } from '../core/types.js';
+import type { JournalEntry } from './entry.js';
 import { createLineSplitter } from './lines.js';
 import {
   DEFAULT_MAX_FIELD_BYTES,

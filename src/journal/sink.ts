@@ -2,7 +2,7 @@
  * The contract every journal parser and source delivers into: normalised entries, and counted
  * skips with a reason (a metric label) and a one-line detail (for logs).
  */
-import type { JournalEntry, SkipReason } from '../core/types.js';
+import type { JournalEntry, SkipReason } from './entry.js';
 
 export interface JournalSink {
   entry(e: JournalEntry): void;

@@ -16,7 +16,8 @@
  * null (its real unit is crio-conmon-<id>.scope, which a text line does not carry); kernel ->
  * transport kernel; systemd[1] -> the unit named in the message when it is crio or kubelet.
  */
-import type { Clock, JournalEntry } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
+import type { JournalEntry } from './entry.js';
 import { createLineSplitter } from './lines.js';
 import {
   DEFAULT_MAX_FIELD_BYTES,

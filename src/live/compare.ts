@@ -4,7 +4,7 @@
  * default but the runtime layer keeps the old one until CRI-O starts again, so the journal's
  * runtime-layer default wins when known.
  */
-import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../core/contracts.js';
 
 export interface LiveComparison {
   /** files and running CRI-O disagree on the default runtime or the handler set */

@@ -3,7 +3,7 @@
  * Under a non-"/" root the local machine is not the node being diagnosed: the facts are then
  * degraded (unknown, with the reason) rather than wrong.
  */
-import type { NodeFacts } from '../core/types.js';
+import type { NodeFacts } from '../core/contracts.js';
 
 export interface NodeFactsDeps {
   osInfo(): Promise<{ distro?: string; release?: string; kernel?: string; platform?: string }>;

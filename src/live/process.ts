@@ -3,7 +3,8 @@
  * (crio-config.md §2: flags and env vars are merged after the files; an env var counts as "set").
  * The side effects (process table, /proc) are injected; parsing is pure.
  */
-import type { ConfigInputs, LiveCrio } from '../core/types.js';
+import type { ConfigInputs } from '../config/inputs.js';
+import type { LiveCrio } from '../core/contracts.js';
 
 export type CrioProcess = NonNullable<LiveCrio['process']>;
 

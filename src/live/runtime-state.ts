@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FileViewError, type FileView } from '../core/types.js';
+import { FileViewError, type FileView } from '../core/file-view.js';
 import type { RuntimeFamily, RuntimeHolding, RuntimeRootRead, RuntimeStateSkip, RuntimeStateSnapshot } from '../containers/types.js';
 
 export interface RuntimeRootSpec {

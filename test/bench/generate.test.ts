@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournalGenerator, exportRecord, jsonRecord, toJournalEntry, writeJournalDirectoryFile, writeJournalStream, type GenOptions } from '../../bench/generate.js';
 import { createExportParser } from '../../src/journal/export-parser.js';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { needBinary } from '../helpers/binaries.js';
 
 const END_US = 1_764_000_000_000_000; // 2025-11-24, in the past

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/commands/check.js';
 import { runCommand } from '../helpers/run-command.js';
-import type { ConfigReport } from '../../src/core/types.js';
+import type { ConfigReport } from '../../src/core/contracts.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODES = path.join(REPO, 'examples/nodes');

@@ -11,7 +11,7 @@ import { applyPatch, main, type FixOutput } from '../../src/commands/fix.js';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { planFixes } from '../../src/config/fix.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import type { ConfigInputs } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
 import { needBinary } from '../helpers/binaries.js';
 import { runCommand } from '../helpers/run-command.js';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/commands/scan.js';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import type { ScanJson } from '../../src/commands/scan.js';
 import { readJournalFile } from '../../src/journal/file-source.js';
 import { CLI, REPO } from '../helpers/daemon-process.js';

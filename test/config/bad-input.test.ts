@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { FileViewError, type ConfigInputs, type FileView } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
+import { FileViewError, type FileView } from '../../src/core/file-view.js';
 import { NV, P10, check, cleanupTrees, dr, ids, makeTree } from './fixtures.js';
 
 const D = '/etc/crio/crio.conf.d';

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { resolveConfig, resolveDetailed } from '../../src/config/resolve.js';
-import type { ConfigInputs, ConfigReport } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
+import type { ConfigReport } from '../../src/core/contracts.js';
 
 /** The packaged 10-crio.conf (cri-o/packaging bundle). */
 export const P10 = `[crio.image]

@@ -13,7 +13,7 @@ import { main as fixMain } from '../../src/commands/fix.js';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { readVersionHint } from '../../src/config/host-version.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import type { ConfigInputs } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
 import { runCommand } from '../helpers/run-command.js';
 import { NV, NVIDIA_CTK_DEFAULT, P10, check, cleanupTrees, dr, ids, makeTree, summary } from './fixtures.js';
 

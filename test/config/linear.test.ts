@@ -12,7 +12,8 @@ import { createHostFileView } from '../../src/config/host-file-view.js';
 import { overlayFileView } from '../../src/config/overlay-file-view.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { scanKeyLines } from '../../src/config/toml-lines.js';
-import type { ConfigInputs, ConfigReport } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
+import type { ConfigReport } from '../../src/core/contracts.js';
 import { hostileConfigs } from '../../bench/config-hostile-inputs.js';
 
 const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-linear-'));

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { planFixes } from '../../src/config/fix.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import type { ConfigInputs } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
 import { NV, NVIDIA_CTK_DEFAULT, P10, cleanupTrees, dr, makeTree } from './fixtures.js';
 
 afterEach(() => cleanupTrees());

@@ -3,7 +3,7 @@
  * same classes against the real CRI-O in test/cri/lab.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { ConfigReport, EventSnapshot, LiveCrio } from '../../src/core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../../src/core/contracts.js';
 import { buildContainerModel, movingPodsOf, podsThatWillMove } from '../../src/containers/model.js';
 import { runtimeRootsToRead } from '../../src/containers/roots.js';
 import type { CriSnapshot, RuntimeHolding, RuntimeStateSnapshot } from '../../src/containers/types.js';

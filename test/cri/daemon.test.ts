@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/core/types.js';
+import type { DaemonStatus } from '../../src/core/contracts.js';
 import { createDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';
 import { silentLogger } from '../../src/daemon/log.js';

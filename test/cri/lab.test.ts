@@ -9,7 +9,7 @@ import { createHostFileView } from '../../src/config/host-file-view.js';
 import { readWrapperConfig, resolveWrapperBinary } from '../../src/config/nvidia.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { summarizeCrioToml } from '../../src/config/summarize.js';
-import type { LiveCrio } from '../../src/core/types.js';
+import type { LiveCrio } from '../../src/core/contracts.js';
 import { movingPodsOf } from '../../src/containers/model.js';
 import { createCriClient, type CriClient } from '../../src/cri/client.js';
 import { modelOf, pollCriSafely, readRuntimeStateSafely } from '../../src/cri/collect.js';

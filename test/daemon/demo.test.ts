@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { createReplaySource, demoDeps, findIncidentFile, loadIncident, packageRoot } from '../../src/daemon/demo.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';

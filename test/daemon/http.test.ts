@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/core/types.js';
+import type { DaemonStatus } from '../../src/core/contracts.js';
 import { createHttpServer, metricsCache, parseListenAddress, type HttpServer, type LogFn } from '../../src/daemon/http.js';
 import { createMetrics } from '../../src/daemon/metrics.js';
 import { parseWebConfig } from '../../src/daemon/web-config.js';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/core/types.js';
+import type { DaemonStatus } from '../../src/core/contracts.js';
 import { createMetrics, METRIC_LIMITS, unitLabel } from '../../src/daemon/metrics.js';
 import { CATALOGUE } from '../../src/findings/catalogue.js';
 import { needBinary } from '../helpers/binaries.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import type { ConfigReport } from '../../src/core/types.js';
+import type { ConfigReport } from '../../src/core/contracts.js';
 import { createDaemon, eventPipelineFactory, type Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';
 import { createLogger, silentLogger } from '../../src/daemon/log.js';

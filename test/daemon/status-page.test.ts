@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/core/types.js';
+import type { DaemonStatus } from '../../src/core/contracts.js';
 import { createHttpServer, type HttpServer } from '../../src/daemon/http.js';
 import { createMetrics } from '../../src/daemon/metrics.js';
 import { esc, escWithCode, humanDuration, provenanceText, renderStatusPage, STATUS_PAGE_CSS, STATUS_PAGE_STYLE_HASH } from '../../src/daemon/status-page.js';

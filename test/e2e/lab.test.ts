@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { Finding } from '../../src/core/types.js';
+import type { Finding } from '../../src/core/contracts.js';
 import { inCI, needBinary } from '../helpers/binaries.js';
 import { labSkipReason, startLab, stopJournald, type Lab } from './crio-lab.js';
 import { e2eRules, freePort, getJson, httpOk, start, stop, waitFor, type Started } from './processes.js';

@@ -2,7 +2,9 @@
  * Correlator and pipeline behaviour with synthetic events and an injected clock (event times).
  */
 import { describe, expect, it } from 'vitest';
-import type { ConfigReport, EventCounters, JournalEntry } from '../../src/core/types.js';
+import type { ConfigReport } from '../../src/core/contracts.js';
+import type { EventCounters } from '../../src/events/counters.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createCorrelator } from '../../src/events/correlator.js';
 import { createDefaultTimeline } from '../../src/events/default-timeline.js';
 import type { Event } from '../../src/events/event.js';

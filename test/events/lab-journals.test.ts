@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan, type ScanResult } from '../../src/commands/scan.js';
-import type { ConfigReport, Finding } from '../../src/core/types.js';
+import type { ConfigReport, Finding } from '../../src/core/contracts.js';
 import { createEventPipeline, type EventPipeline } from '../../src/events/pipeline.js';
 import { detectEvents } from '../../src/findings/detectors/events.js';
 import { readJournalFile } from '../../src/journal/file-source.js';

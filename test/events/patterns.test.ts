@@ -4,7 +4,7 @@
  * Adding a row to src/events/patterns.ts without an example here fails the first test.
  */
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createClassifier, createMessagePrefilter } from '../../src/events/classifier.js';
 import type { Event, EventSource } from '../../src/events/event.js';
 import { normalizeContainerId, parseSyncActions, PATTERNS, reasonOf } from '../../src/events/patterns.js';

@@ -3,7 +3,7 @@
  * journal engineer's JSON parser and the event pipeline.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createClassifier } from '../../src/events/classifier.js';
 import type { Event } from '../../src/events/event.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';

@@ -3,7 +3,7 @@
  * stray backslashes, random bytes) and random garbage, through classifier, joiner and correlator.
  */
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { sampleEntries } from './sample.js';
 

@@ -3,7 +3,7 @@
  * sample-journal.txt exactly as its header does (entry N = N-th non-'#' line).
  */
 import { readFileSync } from 'node:fs';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 
 import { REFERENCE } from '../helpers/reference.js';
 

@@ -5,7 +5,7 @@
  * that is not one this version wrote is refused with a StateError and changes nothing.
  */
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { MAX_PERSISTED_CONTAINERS, MAX_PERSISTED_LIVE } from '../../src/events/correlator.js';
 import { EVENT_STATE_VERSION, StateError } from '../../src/events/state-store.js';

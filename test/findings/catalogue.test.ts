@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, exitStatusFor, mergeFindings } from '../../src/findings/catalogue.js';
-import type { Finding } from '../../src/core/types.js';
+import type { Finding } from '../../src/core/contracts.js';
 
 const f = (id: string, severity: Finding['severity']): Finding => ({ id, severity, summary: id, evidence: [], remediation: '' });
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scan } from '../../src/commands/scan.js';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createHostFileView, resolveConfig, readVersionHint } from '../../src/config/index.js';
 import { createDaemon, eventPipelineFactory, type Daemon } from '../../src/daemon/daemon.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';

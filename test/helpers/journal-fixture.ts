@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { needBinary } from './binaries.js';
 
 export type FixtureEntry = Partial<JournalEntry> & { fields?: Record<string, string | Buffer> };

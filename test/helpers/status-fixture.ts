@@ -6,7 +6,7 @@
  * `demoStatus(overrides)` merges `overrides` shallowly over the top level; use `withStuckPods`
  * and friends for the nested parts tests usually vary.
  */
-import type { DaemonStatus, EventSnapshot, Finding } from '../../src/core/types.js';
+import type { DaemonStatus, EventSnapshot, Finding } from '../../src/core/contracts.js';
 import { mergeFindings } from '../../src/findings/catalogue.js';
 
 export const DEMO_GENERATED_AT = '2026-11-28T10:00:00.000Z';

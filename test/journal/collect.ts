@@ -1,4 +1,4 @@
-import type { JournalEntry, SkipReason } from '../../src/core/types.js';
+import type { JournalEntry, SkipReason } from '../../src/journal/entry.js';
 import type { JournalSink } from '../../src/journal/sink.js';
 
 export interface Collected extends JournalSink {

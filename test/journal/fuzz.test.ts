@@ -4,7 +4,7 @@
  * must be accounted for: records = delivered + prefiltered + skipped.
  */
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createExportParser } from '../../src/journal/export-parser.js';
 import { createJsonParser } from '../../src/journal/json-parser.js';
 import type { StreamParser } from '../../src/journal/sink.js';

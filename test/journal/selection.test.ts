@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJournalDirectoryFile } from '../../bench/generate.js';
-import type { JournalEntry } from '../../src/core/types.js';
+import type { JournalEntry } from '../../src/journal/entry.js';
 import { createClassifier } from '../../src/events/classifier.js';
 import type { Event } from '../../src/events/event.js';
 import { FOLLOW_MATCHES, KERNEL_AUDIT_MATCHES, readJournalDirectory } from '../../src/journal/journalctl.js';

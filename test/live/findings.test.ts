@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigReport, EventSnapshot, Finding, LiveCrio, NodeFacts } from '../../src/core/types.js';
+import type { ConfigReport, EventSnapshot, Finding, LiveCrio, NodeFacts } from '../../src/core/contracts.js';
 import { compareWithLive } from '../../src/live/compare.js';
 import { evaluateFindings } from '../../src/findings/engine.js';
 import { createCorrelator } from '../../src/events/correlator.js';

@@ -6,7 +6,7 @@
  * - the stop/kill/exec counters exist at 0 on a healthy node.
  */
 import { describe, expect, it } from 'vitest';
-import type { DaemonStatus, Finding } from '../../src/core/types.js';
+import type { DaemonStatus, Finding } from '../../src/core/contracts.js';
 import { createMetrics } from '../../src/daemon/metrics.js';
 import { demoStatus } from '../helpers/status-fixture.js';
 

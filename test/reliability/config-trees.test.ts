@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHostFileView } from '../../src/config/host-file-view.js';
 import { resolveDetailed } from '../../src/config/resolve.js';
-import type { ConfigInputs } from '../../src/core/types.js';
+import type { ConfigInputs } from '../../src/config/inputs.js';
 import { inCI } from '../helpers/binaries.js';
 import { REPO } from '../helpers/daemon-process.js';
 import { HANG_MS, createFigures, createPrng, type Prng } from './harness.js';

@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JournalEntry, SkipReason } from '../../src/core/types.js';
+import type { JournalEntry, SkipReason } from '../../src/journal/entry.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { createExportParser } from '../../src/journal/export-parser.js';
 import { readJournalFile } from '../../src/journal/file-source.js';

@@ -3,7 +3,8 @@
  * plus the injected FileView (nvidia config.toml, AppArmor profiles). Returns drafts; severity and
  * remediation come from the catalogue (src/findings/catalogue.ts).
  */
-import type { FileView, Provenance } from '../../core/types.js';
+import type { Provenance } from '../../core/contracts.js';
+import type { FileView } from '../../core/file-view.js';
 import { describeSource } from '../../config/describe.js';
 import type { Resolution } from '../../config/resolution.js';
 import { NVIDIA_RUNTIME_CONFIG, isNvidiaHandler, readWrapperConfig, resolveWrapperBinary, runtimeFamily, type WrapperConfig } from '../../config/nvidia.js';

@@ -4,7 +4,7 @@
  * exec-permission-denied-loop, pod-stuck-terminating, handler-missing-for-pods, apparmor-signal-denied,
  * reload-failed, default-changed-under-running-pods.
  */
-import type { EventSnapshot, Finding } from '../../core/types.js';
+import type { EventSnapshot, Finding } from '../../core/contracts.js';
 import { makeDraft as draft, type FindingDraft } from '../types.js';
 import type { ContainerState, Correlator, Evidence } from '../../events/correlator.js';
 import type { DefaultTimeline, DefaultValue } from '../../events/default-timeline.js';

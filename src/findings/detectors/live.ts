@@ -7,7 +7,7 @@
  *   the journal alone. Names the pods that will move when the container model knows them.
  * - crio-live-config-unavailable: the socket could not be read (only where a live source exists).
  */
-import type { ConfigReport, EventSnapshot, LiveCrio } from '../../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio } from '../../core/contracts.js';
 import { compareWithLive, type LiveComparison } from '../../live/compare.js';
 import type { FindingDraft } from '../types.js';
 

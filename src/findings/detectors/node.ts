@@ -2,7 +2,7 @@
  * The node detector: node facts against the runtime in force (catalogue source "node"), pure.
  * - nvidia-default-without-gpu: an NVIDIA default runtime (files or running) on a node without an NVIDIA GPU.
  */
-import type { ConfigReport, EventSnapshot, LiveCrio, NodeFacts } from '../../core/types.js';
+import type { ConfigReport, EventSnapshot, LiveCrio, NodeFacts } from '../../core/contracts.js';
 import { isNvidiaHandler } from '../../config/nvidia.js';
 import { compareWithLive } from '../../live/compare.js';
 import type { FindingDraft } from '../types.js';

@@ -1,67 +1,10 @@
 /**
- * Shared plain-data types of crio-sentinel's pipeline.
- *
- *   sources (config files, journal, CRI-O socket, node facts)
- *     -> pure core (config engine, classifier, correlator, findings)
- *     -> outputs (metrics, HTTP, CLI)
- *
- * Everything here is data: no behaviour, no I/O. Modules of the core take these
- * values plus an injected FileView and Clock and return new values.
+ * The stable JSON contracts of crio-sentinel: what `check --output json`, `scan --output json`,
+ * `pods --output json` and `/api/v1/status` print, and what every output (CLI text, the status page,
+ * metrics) renders. Plain data, no behaviour. Changing a field here changes a documented contract
+ * (README: "check JSON", "scan JSON", "pods JSON", "/api/v1/status").
  */
-
 import type { ContainersStatus, CriSourceHealth } from '../containers/types.js';
-
-// ---------------------------------------------------------------- clock & files
-
-/** Injected clock: milliseconds since the epoch. */
-export type Clock = () => number;
-
-export type FileKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
-
-export interface FileStat {
-  kind: FileKind;
-  size: number;
-  /** permission bits (mode & 0o7777) */
-  mode: number;
-  mtimeMs: number;
-}
-
-/**
- * Read-only view of a host file system, rooted at `--root`.
- * All paths given to it are HOST paths ("/etc/crio/crio.conf"); the view maps them under the root.
- * Implementations never throw for a missing path (they return null); other failures throw
- * FileViewError carrying an errno-style code.
- */
-export interface FileView {
-  /** lstat (does not follow a final symlink); null when the path does not exist. */
-  lstat(path: string): FileStat | null;
-  /** stat (follows symlinks); null when missing or a dangling link. */
-  stat(path: string): FileStat | null;
-  /**
-   * Entry names of a directory as raw bytes (non-UTF-8 names are kept). With maxEntries, a
-   * directory holding more is refused (FileViewError code 'E2BIG') without keeping its names.
-   */
-  readdirRaw(path: string, maxEntries?: number): Buffer[];
-  /** Read a whole file, refusing (FileViewError code 'EFBIG') when larger than maxBytes. */
-  readFile(path: string, maxBytes: number): Buffer;
-  /** True when the path resolves to a regular file with an execute bit. */
-  isExecutable(path: string): boolean;
-  /** Resolve a symlink target as the host would see it (host path), or null. */
-  readlink(path: string): string | null;
-}
-
-export class FileViewError extends Error {
-  constructor(
-    readonly code: string,
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FileViewError';
-  }
-}
-
-// ---------------------------------------------------------------- findings
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -79,8 +22,6 @@ export interface Finding {
   /** optional subject, for per-pod/per-container findings */
   subject?: { namespace?: string; pod?: string; podUID?: string; containerId?: string; file?: string; handler?: string };
 }
-
-// ---------------------------------------------------------------- config engine
 
 /** Where a value came from. Paths are host paths (no --root prefix). */
 export type Provenance =
@@ -128,54 +69,6 @@ export interface ConfigReport {
   findings: Finding[];
 }
 
-/** Inputs to the engine besides the file view. Unset flags are undefined; env is the CRI-O process env. */
-export interface ConfigInputs {
-  /** --config / -c; "" skips the main file */
-  config?: string;
-  /** --config-dir / -d; "" skips drop-ins */
-  configDir?: string;
-  /** --default-runtime */
-  defaultRuntime?: string;
-  /** --runtimes (may be given several times) */
-  runtimes?: string[];
-  /** CONTAINER_CONFIG, CONTAINER_CONFIG_DIR, CONTAINER_DEFAULT_RUNTIME, CONTAINER_RUNTIMES … */
-  env?: Record<string, string | undefined>;
-  /** CRI-O version, e.g. "1.31.0"; null when unknown (newest rules apply) */
-  crioVersion: string | null;
-}
-
-// ---------------------------------------------------------------- journal
-
-/** One journal entry, normalised from export, JSON or plain-text input. */
-export interface JournalEntry {
-  /** __CURSOR, when the source has one */
-  cursor: string | null;
-  /** __REALTIME_TIMESTAMP in microseconds since the epoch (fits a double until year 2255) */
-  realtimeUs: number;
-  /** _SYSTEMD_UNIT (or UNIT for PID 1 lines); null when absent */
-  unit: string | null;
-  /** SYSLOG_IDENTIFIER */
-  identifier: string | null;
-  /** _TRANSPORT: stdout, syslog, kernel, journal, audit … */
-  transport: string | null;
-  pid: number | null;
-  /** _STREAM_ID, used to join multi-line klog records */
-  streamId: string | null;
-  bootId: string | null;
-  /** MESSAGE decoded as UTF-8 (invalid bytes replaced) */
-  message: string;
-}
-
-/** Why an input record was skipped; each reason is a metric label value. */
-export type SkipReason =
-  | 'truncated'
-  | 'no_message'
-  | 'invalid_utf8'
-  | 'oversize'
-  | 'malformed'
-  | 'no_timestamp'
-  | 'binary_garbage';
-
 /** Health of a journal source, rendered by /readyz, /api/v1/status and metrics. */
 export interface SourceHealth {
   up: boolean;
@@ -185,8 +78,6 @@ export interface SourceHealth {
   lastEntryAtUs: number | null;
   lastError: string | null;
 }
-
-// ---------------------------------------------------------------- events (journal -> correlator)
 
 /** A bounded list's full count: `shown` rows are in the list, `total` exist, `truncated` when cut. */
 export interface ListTotal {
@@ -235,16 +126,6 @@ export interface EventSnapshot {
     handlers: string[] | null;
   };
 }
-
-/** Counter sink the daemon turns into Prometheus counters; label values are bounded by the caller. */
-export interface EventCounters {
-  killFailure(reason: string, runtime: string, defaultRuntime: string): void;
-  stopRpcFailure(rpc: 'StopContainer' | 'StopPodSandbox' | 'KillContainer' | 'KillPodSandbox', defaultRuntime: string): void;
-  execPermissionDenied(defaultRuntime: string): void;
-  apparmorDenial(operation: string, comm: string): void;
-}
-
-// ---------------------------------------------------------------- daemon status (/api/v1/status)
 
 /** The running CRI-O as read from its socket (GET /config, /info) or, failing that, its journal lines. */
 export interface LiveCrio {
