@@ -13,8 +13,6 @@ export interface Thresholds {
   execLoopWindowMs: number;
   /** a loop clears after this long without failures (default 5 min) */
   execLoopQuietMs: number;
-  /** CRI-O's kill backoff maximum: A2 followed by this long without A4 clears (default 2 min) */
-  killBackoffMaxMs: number;
   /** kill failures still coming this long after the grace period mean stuck (default 60 s) */
   killLoopAfterGraceMs: number;
   /** window in which kill failures, AppArmor denials, missing handlers stay active findings (default 15 min) */
@@ -28,7 +26,6 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   execLoopCount: 3,
   execLoopWindowMs: 60_000,
   execLoopQuietMs: 300_000,
-  killBackoffMaxMs: 120_000,
   killLoopAfterGraceMs: 60_000,
   recentMs: 900_000,
   defaultGraceS: 30,
