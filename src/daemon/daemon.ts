@@ -28,6 +28,7 @@ import { journalDirectories } from '../journal/journalctl.js';
 import { createCrioClient, type CrioClient } from '../live/crio-client.js';
 import type { CriClient } from '../cri/client.js';
 import { createContainerSource } from '../cri/source.js';
+import { exitSignals } from '../containers/exit-signals.js';
 import { compareWithLive } from '../live/compare.js';
 import { collectMountedNodeFacts, collectNodeFacts, type MountedFactsDeps, type NodeFactsDeps } from '../live/node-facts.js';
 import { findCrioProcess, processInputs, type CrioProcess, type ProcessRecord } from '../live/process.js';
@@ -50,6 +51,10 @@ export interface EventPipeline {
   exportState?(): unknown;
   /** restore it at start; throws (with a `reason`) when it is unusable */
   importState?(state: unknown): void;
+  /** containers with a stop requested and no confirmed exit; CRI state can confirm them (src/containers/exit-signals.ts) */
+  openStops?(nowMs: number): string[];
+  confirmExit?(containerId: string, atMs: number, how: string): boolean;
+  confirmGone?(containerId: string, atMs: number, how: string): boolean;
 }
 
 export type EventPipelineFactory = (opts: {
@@ -347,12 +352,34 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     }
   };
 
+  /** CRI state is a strong exit signal for the journal's open stops (only with a complete model). */
+  const confirmExitsFromCri = (): void => {
+    const p = pipeline;
+    if (!p?.openStops || !p.confirmExit || !p.confirmGone) return;
+    try {
+      const now = clock();
+      const open = p.openStops(now);
+      if (open.length === 0) return;
+      const model = containerSource.model(report, liveState(null), p.snapshot(now));
+      for (const sig of exitSignals(model, open)) {
+        if (sig.kind === 'exited' ? p.confirmExit(sig.id, now, sig.how) : p.confirmGone(sig.id, now, sig.how)) {
+          log.info('container exit confirmed by CRI state', { container: sig.id.slice(0, 13), how: sig.how });
+        }
+      }
+    } catch (err) {
+      log.warn('confirming exits from CRI state failed', { err: errText(err) });
+    }
+  };
+
   const refreshLive = async (): Promise<void> => {
     if (pollInFlight) return pollInFlight;
     pollInFlight = (async () => {
       const wasUp = api.up;
       await pollCrio();
-      if (!stopping) await containerSource.poll(report, liveState(null));
+      if (!stopping) {
+        await containerSource.poll(report, liveState(null));
+        confirmExitsFromCri();
+      }
       // the CRI-O version was unknown (no flag, no binary here): take it from the journal's start line
       if (crioVersion === null && pipeline && !stopping) {
         const v = pipeline.snapshot(clock()).crio.version;
