@@ -33,6 +33,7 @@ const CONTRACT: Record<string, ['gauge' | 'counter', string[]]> = {
   crio_sentinel_journal_entries_total: ['counter', ['unit']],
   crio_sentinel_journal_skipped_total: ['counter', ['reason']],
   crio_sentinel_journal_restarts_total: ['counter', []],
+  crio_sentinel_journal_state_restore_failures_total: ['counter', ['reason']],
   crio_sentinel_journal_last_entry_timestamp_seconds: ['gauge', []],
   crio_sentinel_crio_api_up: ['gauge', []],
   crio_sentinel_cri_up: ['gauge', []],
