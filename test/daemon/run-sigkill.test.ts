@@ -128,7 +128,9 @@ describe.skipIf(!haveTools)(`SIGKILL during a ${N}-entry catch-up`, () => {
     for (let i = 0; i < KILLS; i++) {
       const d = await start(state);
       // read a random share of the journal, then freeze journalctl and let the daemon drain the pipe
-      const target = Math.max(1, Math.floor((selected / (KILLS + 2)) * (0.5 + 0.5 * rand())));
+      // at most half the journal over all kills: each daemon also drains what journalctl had written
+      // before it was frozen, so larger shares could leave the last daemon less than its target to read
+      const target = Math.max(1, Math.floor((selected / (2 * KILLS)) * (0.5 + 0.5 * rand())));
       await waitFor('progress', async () => recordsRead(await d.metrics()) >= target, Math.max(120_000, N / 2), 5);
       const jpid = followerPid(d.child.pid!);
       expect(jpid, 'the journalctl --follow child').not.toBeNull();
