@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -144,6 +145,89 @@ describe('CRI client against things that are not CRI-O', () => {
     expect(await kindOf(c.version())).toBe('not-crio');
     c.close();
     srv.forceShutdown();
+  });
+});
+
+/**
+ * Wire-level faults, injected with a bare node:http2 server on a unix socket (a real CRI-O never
+ * sends these on demand): an HTTP/2 server that is not gRPC, a trailers-only error, an answer over
+ * the cap, a compressed or cut message.
+ */
+describe('CRI client against an HTTP/2 server injecting wire faults', () => {
+  type Answer = (stream: http2.ServerHttp2Stream) => void;
+  let answer: Answer = () => undefined;
+  let srv: http2.Http2Server;
+  const sock = path.join(tmp, 'h2.sock');
+  const grpcMessage = (bytes: Buffer, flag = 0, claimed = bytes.length): Buffer => {
+    const b = Buffer.alloc(5 + bytes.length);
+    b[0] = flag;
+    b.writeUInt32BE(claimed, 1);
+    bytes.copy(b, 5);
+    return b;
+  };
+  const grpcOk = (body: Buffer): Answer => (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(body);
+  };
+  beforeAll(async () => {
+    srv = http2.createServer();
+    srv.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      stream.resume();
+      stream.on('end', () => answer(stream));
+    });
+    await new Promise<void>((r) => srv.listen(sock, r));
+  });
+  afterAll(() => new Promise<void>((r) => srv.close(() => r())));
+  const versionKind = async (a: Answer, maxReceiveBytes?: number): Promise<[string, string]> => {
+    answer = a;
+    const c = createCriClient({ socketPath: sock, timeoutMs: 1000, maxReceiveBytes });
+    try {
+      await c.version();
+      return ['ok', ''];
+    } catch (e) {
+      expect(e).toBeInstanceOf(CriError);
+      return [(e as CriError).kind, (e as CriError).message];
+    } finally {
+      c.close();
+    }
+  };
+
+  it('a valid answer decodes (the frame and trailers the client expects)', async () => {
+    // VersionResponse{version:"0.1.0", runtime_name:"cri-o"}: fields 1 and 2, length-delimited
+    const msg = Buffer.from([0x0a, 5, ...Buffer.from('0.1.0'), 0x12, 5, ...Buffer.from('cri-o')]);
+    expect(await versionKind(grpcOk(grpcMessage(msg)))).toEqual(['ok', '']);
+  });
+
+  it('an HTTP/2 server that is not gRPC (404, text/plain): "not-crio"', async () => {
+    const [kind, message] = await versionKind((st) => {
+      st.respond({ ':status': 404, 'content-type': 'text/plain' });
+      st.end('no such thing');
+    });
+    expect(kind).toBe('not-crio');
+    expect(message).toMatch(/HTTP status 404/);
+  });
+
+  it('a trailers-only NOT_FOUND: "rpc-error" with the percent-decoded message', async () => {
+    const [kind, message] = await versionKind((st) => {
+      st.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'could%20not%20find%20pod' }, { endStream: true });
+    });
+    expect(kind).toBe('rpc-error');
+    expect(message).toMatch(/NOT_FOUND: could not find pod/);
+  });
+
+  it('an answer over maxReceiveBytes is cancelled: "too-large"', async () => {
+    expect((await versionKind(grpcOk(grpcMessage(Buffer.alloc(64 * 1024, 0x0a))), 4096))[0]).toBe('too-large');
+  });
+
+  it('a compressed message (never offered) and a cut one: "garbage"', async () => {
+    expect((await versionKind(grpcOk(grpcMessage(Buffer.from([0x0a, 0]), 1))))[0]).toBe('garbage');
+    expect((await versionKind(grpcOk(grpcMessage(Buffer.from([0x0a, 0]), 0, 100))))[0]).toBe('garbage');
+  });
+
+  it('a gRPC OK without a body: "garbage", not an empty answer taken for one', async () => {
+    expect((await versionKind(grpcOk(Buffer.alloc(0))))[0]).toBe('garbage');
   });
 });
 
