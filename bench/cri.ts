@@ -31,6 +31,16 @@ async function serve(socket: string): Promise<void> {
   process.send?.('ready');
 }
 
+/** The fake CRI (CRI_POLL_CONTAINERS running containers) in a child process, serving on `socket`. */
+export async function startFakeCriChild(socket: string): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', socket], { stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (c) => reject(new Error(`fake CRI exited with ${c}`)));
+  });
+  return child;
+}
+
 function cpuMs(f: () => Promise<unknown>): Promise<number> {
   const t0 = process.cpuUsage();
   return f().then(() => {
@@ -44,11 +54,7 @@ export async function runCriPoll(ctx: { quick: boolean; log: (m: string) => void
   const socket = path.join(dir, 'crio.sock');
   let child: ChildProcess | null = null;
   try {
-    child = fork(fileURLToPath(import.meta.url), ['--serve', socket], { stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      child!.once('message', () => resolve());
-      child!.once('exit', (c) => reject(new Error(`fake CRI exited with ${c}`)));
-    });
+    child = await startFakeCriChild(socket);
     const client = createCriClient({ socketPath: socket, timeoutMs: 10_000 });
     const grpcJs = createGrpcJsCriClient(socket);
     // warm-up: connection, protobuf types, JIT
