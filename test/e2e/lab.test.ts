@@ -301,7 +301,7 @@ describe.skipIf(skip !== null)('end-to-end on a real CRI-O 1.32.13', () => {
   const alertmanagerBin = skip === null ? needBinary('prometheus-alertmanager', 'prometheus-alertmanager') : null;
 
   it.skipIf(!prometheusBin || !alertmanagerBin)(
-    '(f) kill denied (an IMITATION of the AppArmor denial): stop hangs, the pod is stuck, Alertmanager receives CrioSentinelPodStuckTerminating',
+    '(f) kill denied (an IMITATION of the AppArmor denial): stop hangs, the pod is stuck, Alertmanager receives CrioSentinelPodStuckTerminating; fixed, it resolves',
     async () => {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crio-sentinel-lab-f-prom-'));
       const procs: Started[] = [];
@@ -377,6 +377,37 @@ describe.skipIf(skip !== null)('end-to-end on a real CRI-O 1.32.13', () => {
           expect((await stopping).status).not.toBe(0);
           const s = scanJournal(lab, ['--stuck-threshold', '5s']);
           expect(s.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['stop-failures-under-nvidia-default', 'pod-stuck-terminating']));
+
+          // The fix (as the profile's fix would): the wrapper's kill works again, and the stop is asked
+          // again (kubelet retries it). The pod stops for real, and the product lets it go: the finding,
+          // the series and the page clear, and Alertmanager's alert resolves.
+          const amFiresForF1 = async (): Promise<boolean> => {
+            const alerts = await getJson<{ labels: Record<string, string>; status: { state: string } }[]>(`${amUrl}/api/v2/alerts?active=true`);
+            return alerts.some((a) => a.labels.alertname === 'CrioSentinelPodStuckTerminating' && a.labels.pod === 'f1' && a.status.state === 'active');
+          };
+          expect(await amFiresForF1()).toBe(true); // the same query sees it while it fires
+          lab.wrapper('nvidia-container-runtime', forwardTo('/usr/sbin/runc'));
+          // real 1.32: the first StopContainer keeps retrying the kill (backoff 40 ms doubling to ~4 s)
+          // until its RPC's deadline (12 s), and a second StopContainer of the same container waits for
+          // it: this one can take ~20 s (docs/crio-lab.md)
+          const again = await lab.crictlAsync(['stop', '--timeout', '2', f1.ctrId], 40);
+          expect(again.status, again.out).toBe(0);
+          const t1 = Date.now(); // the container has exited (conmon: status 137)
+          await waitFor(
+            'the daemon no longer reports lab/f1 stuck',
+            async () => ((await d.status()).findings.some((f) => f.id === 'pod-stuck-terminating' && text(f).includes('lab/f1')) ? undefined : true),
+            POLL_S * 1000 + JOURNAL_SLACK_MS,
+            () => d.proc.output(),
+          );
+          timings.push(`(f) after the fixed wrapper's stop returned: lab/f1 no longer stuck ${Date.now() - t1} ms later`);
+          await waitFor('the stuck-pod series for f1 leaves /metrics', async () => (/^crio_sentinel_pod_stuck_terminating_seconds\{[^}]*pod="f1"/m.test(await d.metrics()) ? undefined : true), 10_000);
+          await waitFor(
+            'CrioSentinelPodStuckTerminating for lab/f1 resolves in Alertmanager',
+            async () => ((await amFiresForF1()) ? undefined : true),
+            40_000,
+            () => procs.map((p) => p.output()).join('\n'),
+          );
+          timings.push(`(f) Alertmanager's CrioSentinelPodStuckTerminating for f1 resolved ${Date.now() - t1} ms after the fixed stop returned`);
         });
       } finally {
         for (const p of procs) await stop(p);
