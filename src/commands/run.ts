@@ -12,12 +12,13 @@ import { demoDeps } from '../daemon/demo.js';
 import { parseRunFlags, RUN_USAGE, type RunFlags } from '../daemon/flags.js';
 import { createLogger, type Logger } from '../daemon/log.js';
 import { loadWebConfig, tlsServerOptions } from '../daemon/web-config.js';
+import { procSocketHolders } from '../live/proc-sockets.js';
 import type { ProcessRecord } from '../live/process.js';
 
 /** Stop must finish within this; then the process exits anyway. */
 const STOP_DEADLINE_MS = 1800;
 
-export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 'readProcFile' | 'nodeFacts' | 'mountedFacts' | 'detectCrioVersion'> {
+export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 'readProcFile' | 'socketHolders' | 'nodeFacts' | 'mountedFacts' | 'detectCrioVersion'> {
   return {
     listProcesses: async (): Promise<ProcessRecord[]> => (await si.processes()).list,
     readProcFile: (pid, name) => {
@@ -27,6 +28,7 @@ export function systemDeps(flags: RunFlags): Pick<DaemonDeps, 'listProcesses' | 
         return null;
       }
     },
+    socketHolders: (socketPath, pids) => procSocketHolders(socketPath, pids),
     nodeFacts: { osInfo: () => si.osInfo(), graphics: () => si.graphics() },
     mountedFacts: {
       kernel: () => os.release(),

@@ -131,6 +131,8 @@ export interface DaemonDeps {
   /** the process table (systeminformation); null = do not look for the CRI-O process */
   listProcesses?: (() => Promise<ProcessRecord[]>) | null;
   readProcFile?: (pid: number, name: 'cmdline' | 'environ') => Buffer | null;
+  /** of these pids, those holding the unix socket at this path (src/live/proc-sockets.ts); only with --root=/ */
+  socketHolders?: (socketPath: string, pids: number[]) => Set<number> | null;
   /** systeminformation, or fixed facts (demo) */
   nodeFacts?: NodeFactsDeps;
   /** file access for --node-facts=mounted (default: the real /sys and the files under --root) */
@@ -335,12 +337,26 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   };
 
   let lastScanAt: number | null = null;
+  let lastAmbiguity = '';
   const lookupProcess = async (): Promise<boolean> => {
     const list = deps.listProcesses;
     if (list === null || list === undefined) return false;
     lastScanAt = clock();
     try {
-      const next = await findCrioProcess({ listProcesses: list, readProcFile: deps.readProcFile ?? (() => null), readProc: root === '/' });
+      const socketPath = path.join(root, flags.crioSocket);
+      const holders = deps.socketHolders;
+      const next = await findCrioProcess({
+        listProcesses: list,
+        readProcFile: deps.readProcFile ?? (() => null),
+        readProc: root === '/',
+        socketHolders: holders && root === '/' ? (pids) => holders(socketPath, pids) : undefined,
+        onAmbiguous: (pids, chosen, how) => {
+          const key = `${pids.join(',')}>${chosen}`;
+          if (key === lastAmbiguity) return;
+          lastAmbiguity = key;
+          log.warn('several CRI-O daemons run; reading the flags of one', { pids: pids.join(' '), chosen, how, socket: socketPath });
+        },
+      });
       const before = JSON.stringify(processInputs(proc));
       const changedPid = (next?.pid ?? null) !== (proc?.pid ?? null);
       proc = next;

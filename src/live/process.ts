@@ -25,6 +25,14 @@ export interface ProcessSourceDeps {
   readProcFile(pid: number, name: 'cmdline' | 'environ'): Buffer | null;
   /** read /proc for exact argv and env: only when --root is "/" (the process table is this host's) */
   readProc: boolean;
+  /**
+   * Of these pids, the ones holding the CRI-O socket this daemon reads (listening on it). Asked only
+   * when more than one CRI-O daemon runs (a test machine, a node in the middle of a restart): the one
+   * serving our socket is the one whose flags matter. Absent or null: not knowable from here.
+   */
+  socketHolders?: (pids: number[]) => Set<number> | null;
+  /** told when several CRI-O daemons run: which pid was taken and why */
+  onAmbiguous?: (pids: number[], chosen: number, how: 'holds the socket' | 'lowest pid') => void;
 }
 
 /** `crio` subcommands: a process running one of these is a client, not the daemon. */
@@ -124,8 +132,15 @@ export async function findCrioProcess(deps: ProcessSourceDeps): Promise<CrioProc
     })
     .filter((c) => c.parsed.subcommand === null)
     .sort((a, b) => a.p.pid - b.p.pid);
-  const c = candidates[0];
+  let c = candidates[0];
   if (!c) return null;
+  if (candidates.length > 1) {
+    const pids = candidates.map((x) => x.p.pid);
+    const holders = deps.socketHolders?.(pids) ?? null;
+    const holder = holders ? candidates.find((x) => holders.has(x.p.pid)) : undefined;
+    if (holder) c = holder;
+    deps.onAmbiguous?.(pids, c.p.pid, holder ? 'holds the socket' : 'lowest pid');
+  }
   return { pid: c.p.pid, startedAt: startedToIso(c.p.started), args: c.args, env: c.env };
 }
 
@@ -139,5 +154,19 @@ export function processInputs(proc: CrioProcess | null): Omit<ConfigInputs, 'cri
   if (parsed.defaultRuntime !== undefined) out.defaultRuntime = parsed.defaultRuntime;
   if (parsed.runtimes !== undefined) out.runtimes = parsed.runtimes;
   if (Object.keys(proc.env).length > 0) out.env = { ...proc.env };
+  return out;
+}
+
+/**
+ * The inodes of the unix sockets bound to `socketPath`, from the text of /proc/net/unix
+ * ("Num RefCount Protocol Flags Type St Inode Path"). A path with spaces is not matched (CRI-O's is
+ * never one); unparsable lines are skipped.
+ */
+export function unixSocketInodes(netUnix: string, socketPath: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of netUnix.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length === 8 && cols[7] === socketPath && /^\d+$/.test(cols[6] ?? '')) out.add(cols[6]!);
+  }
   return out;
 }
