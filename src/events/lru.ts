@@ -19,6 +19,8 @@ export interface Lru<K, V> {
   readonly size: number;
   values(): IterableIterator<V>;
   entries(): IterableIterator<[K, V]>;
+  /** every value in the map's order, without a generator per call (hot paths: the checkpoint's walk) */
+  forEachValue(fn: (value: V) => void): void;
   /** how many entries were evicted because the cap was reached */
   readonly evictions: number;
   readonly max: number;
@@ -91,6 +93,9 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
     },
     *entries() {
       for (const [k, s] of map) yield [k, s.v] as [K, V];
+    },
+    forEachValue(fn) {
+      for (const s of map.values()) fn(s.v);
     },
     get evictions() {
       return evictions;

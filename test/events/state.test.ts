@@ -91,6 +91,15 @@ describe('event state across a restart', () => {
     // open stops outrank live containers; among them the most recent stops are kept
     expect(st.correlator.containers.every((c) => c.firstStopAtMs !== undefined)).toBe(true);
     expect(st.correlator.containers.map((c) => c.id)).toContain(hex(1000));
+    // exactly the 512 most recent stops, and the 128 newest live containers, each list in the order the containers were first seen
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => hex(from + k));
+    expect(st.correlator.containers.map((c) => c.id)).toEqual(range(1000 - MAX_PERSISTED_CONTAINERS + 1, MAX_PERSISTED_CONTAINERS));
+    expect(b.exportState().correlator.containers.map((c) => c.id)).toEqual(range(5000 - MAX_PERSISTED_LIVE + 1, MAX_PERSISTED_LIVE));
+    // 10 open stops leave room for the newest live ones; the list keeps the order of first sight
+    const c = pipeline();
+    for (let i = 0; i < 5000; i++) c.ingest(crio(t0 + i, `Created container ${hex(i + 1)}: ns/p${i}/c`));
+    for (let i = 0; i < 10; i++) c.ingest(crio(t0 + 6000 + i, `Stopping container: ${hex(2 * i + 1)} (timeout: 30s)`));
+    expect(c.exportState().correlator.containers.map((x) => x.id)).toEqual([...Array.from({ length: 10 }, (_, i) => hex(2 * i + 1)), ...range(5000 - MAX_PERSISTED_LIVE + 1, MAX_PERSISTED_LIVE)]);
     expect(JSON.stringify(st).length).toBeLessThan(1_000_000);
   });
 
