@@ -7,7 +7,7 @@ import os from 'node:os';
 import si from 'systeminformation';
 import { detectHostCrioVersion } from '../config/index.js';
 import { VERSION } from '../core/version.js';
-import { createDaemon, eventPipelineFactory, journalFollowerFactory, type Daemon, type DaemonDeps } from '../daemon/daemon.js';
+import { createDaemon, DaemonStoppedError, eventPipelineFactory, journalFollowerFactory, type Daemon, type DaemonDeps } from '../daemon/daemon.js';
 import { demoDeps } from '../daemon/demo.js';
 import { parseRunFlags, RUN_USAGE, type RunFlags } from '../daemon/flags.js';
 import { createLogger, type Logger } from '../daemon/log.js';
@@ -123,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ url } = await daemon.start());
   } catch (err) {
+    // a SIGTERM during start: the stop under way closes what start opened; exit as a stop does
+    if (err instanceof DaemonStoppedError) return done;
     // e.g. the address is in use: release the sources so that the process can exit with status 3
     await daemon.stop();
     throw err;

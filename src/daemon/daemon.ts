@@ -155,6 +155,14 @@ export interface DaemonDeps {
   configEvalTimeoutMs?: number;
 }
 
+/** start() gave up because stop() was called meanwhile (a SIGTERM during start): not a failure. */
+export class DaemonStoppedError extends Error {
+  constructor() {
+    super('stopped during start');
+    this.name = 'DaemonStoppedError';
+  }
+}
+
 export interface Daemon {
   start(): Promise<{ url: string; port: number }>;
   stop(): Promise<void>;
@@ -538,7 +546,20 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     timers.push(t);
   };
 
-  const start = async (): Promise<{ url: string; port: number }> => {
+  /** start() in progress: stop() lets it settle first, so that nothing it opens outlives the stop */
+  let starting: Promise<unknown> | null = null;
+  /** a SIGTERM during start: start() gives up at its next step with DaemonStoppedError */
+  const notStopping = (): void => {
+    if (stopping) throw new DaemonStoppedError();
+  };
+
+  const start = (): Promise<{ url: string; port: number }> => {
+    const p = startSteps();
+    starting = p;
+    return p;
+  };
+
+  const startSteps = async (): Promise<{ url: string; port: number }> => {
     if (crioVersion === null) crioVersion = readVersionHint(root);
     if (crioVersion === null && deps.detectCrioVersion) {
       try {
@@ -548,6 +569,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       }
     }
     await lookupProcess();
+    notStopping();
 
     // the watcher starts BEFORE the first evaluation: a change made in between is then seen
     watcher = createConfigWatcher({
@@ -571,6 +593,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     // listening (/readyz says not ready until the engine has run; the result reaches the pipeline then)
     const first = runEngine('start');
     await Promise.race([first, new Promise<void>((r) => setTimeout(r, FIRST_EVAL_WAIT_MS).unref())]);
+    notStopping();
     if (deps.createPipeline) {
       try {
         // the files seed the default-runtime timeline at the first journal entry, exactly as in `scan`,
@@ -602,6 +625,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       }
     }
 
+    notStopping();
     void refreshLive();
     void refreshFacts();
     every(flags.crioPollMs, refreshLive);
@@ -614,12 +638,15 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       log: (level, msg, fields) => log[level](msg, fields),
     });
     const bound = await http.listen(flags.listen.text);
+    notStopping();
     return bound;
   };
 
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    // a start in progress gives up at its next step; what it opened until then is closed below
+    await starting?.catch(() => undefined);
     for (const t of timers) clearInterval(t);
     containerSource.close();
     const steps: [string, () => Promise<void>][] = [

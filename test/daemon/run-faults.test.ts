@@ -4,12 +4,13 @@
  * real unix socket for the fake CRI-O.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import type { ConfigReport } from '../../src/core/contracts.js';
-import { createDaemon, eventPipelineFactory, type Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
+import { createDaemon, DaemonStoppedError, eventPipelineFactory, type Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { parseRunFlags } from '../../src/daemon/flags.js';
 import { createLogger, silentLogger } from '../../src/daemon/log.js';
 import { sample, waitFor } from '../helpers/daemon-process.js';
@@ -74,6 +75,50 @@ describe('daemon fault isolation', () => {
     broken = false;
     await daemon.reload();
     expect(daemon.status().config.lastError).toBeNull();
+  });
+
+  it('a stop during start (SIGTERM while starting): start gives up, and what it opened is closed, the port included', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const journal = { started: 0, stopped: 0 };
+    const d = createDaemon(
+      deps(
+        {
+          createJournal: () => ({
+            start: async () => {
+              journal.started++;
+              await gate; // the stop arrives while the journal source starts
+            },
+            stop: async () => {
+              journal.stopped++;
+            },
+            health: () => ({ up: true, mode: 'follow', restarts: 0, lastEntryAtUs: null, lastError: null }),
+          }),
+        },
+        ['--web.listen-address', `127.0.0.1:${port}`],
+      ),
+    );
+    const starting = d.start();
+    await waitFor('the journal source is starting', async () => journal.started === 1);
+    const stopping = d.stop();
+    release();
+    await expect(starting).rejects.toBeInstanceOf(DaemonStoppedError);
+    await stopping;
+    expect(journal.stopped).toBe(1);
+    // nothing listens on the port start was about to open (or had opened)
+    const refused = await new Promise<string>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), resolve('connected')));
+      c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    expect(logs.join('')).toMatch(/msg=stopped/);
   });
 
   it('a journal source that fails to start, a pipeline that throws and node facts that fail degrade only themselves', async () => {
