@@ -252,6 +252,21 @@ export function createCorrelator(opts: {
   const shared = createInterner();
   const defaultLabel = (): string => capDefault(tl.inForce()?.name ?? 'unknown');
 
+  /**
+   * What the checkpoint (exportState) looks at: every container that is live (no stop, no exit) or
+   * was ranked at the last export, and every container changed since. The others rank 0 and are
+   * not live, and stay so while nothing changes them: a rank only falls as time goes on, and a stop
+   * or an exit is never undone. Every path that changes a container adds it here (touch): container()
+   * (all of ingest), confirm(), kubeletFailure() and importState. `settledAtMs` is the latest time
+   * a container was left out at; an export at an earlier time walks every container again.
+   */
+  const candidates = new Set<ContainerState>();
+  let candidatesComplete = false;
+  let settledAtMs = -Infinity;
+  const touch = (c: ContainerState): void => {
+    candidates.add(c);
+  };
+
   function container(id: string): ContainerState {
     let c = containers.get(id);
     if (!c) {
@@ -259,6 +274,7 @@ export function createCorrelator(opts: {
       c = { id, stopRequests: 0, crioStopRequests: 0, killFailures: 0, kubeletFailures: 0, execTotal: 0, execRecent: EMPTY_TIMES, execLoopDetected: false, evidence: [], execEvidence: EMPTY_EVIDENCE };
       containers.set(id, c);
     }
+    touch(c);
     return c;
   }
 
@@ -342,6 +358,7 @@ export function createCorrelator(opts: {
   /** A strong exit signal: the first one wins (later ones add nothing). */
   function confirm(c: ContainerState, atMs: number, how: string, exitCode?: number): boolean {
     if (c.exitedAtMs !== undefined) return false;
+    touch(c);
     c.exitedAtMs = atMs;
     if (exitCode !== undefined) c.exitCode = exitCode;
     c.exitHow = shared(how);
@@ -371,6 +388,7 @@ export function createCorrelator(opts: {
   }
 
   function kubeletFailure(c: ContainerState, ev: Event): void {
+    touch(c);
     c.kubeletFailures++;
     if (c.firstKubeletFailAtMs === undefined) {
       c.firstKubeletFailAtMs = ev.atMs;
@@ -592,19 +610,25 @@ export function createCorrelator(opts: {
     apparmor: () => apparmor,
     reloadFailure: () => reloadFailure,
     exportState(nowMs, maxContainers = MAX_PERSISTED_CONTAINERS) {
-      // One pass over every container held (about 10 000 on a bench journal, and a catch-up
-      // checkpoints every 1000 records): no generator, no per-container allocation unless it is
-      // ranked. `i` is the map's order (least recently inserted first), which the kept list keeps.
+      // A catch-up exports every 1000 records while about 10 000 containers are held: only the
+      // candidates are looked at (see `candidates`), in any order; `i` is each one's place in the
+      // map's order, which the ranking's ties and the kept list follow.
+      if (!candidatesComplete || nowMs < settledAtMs) {
+        candidates.clear();
+        for (const c of containers.values()) candidates.add(c);
+        candidatesComplete = true;
+        settledAtMs = -Infinity;
+      }
       const ranked: { c: ContainerState; rank: number; at: number; i: number }[] = [];
-      // the newest MAX_PERSISTED_LIVE containers with no exit seen and no stop (a ring): kept while
-      // room is left, so that a stop after the restart still knows the pod and sandbox of a
-      // container created before it
-      const liveRing: ContainerState[] = new Array<ContainerState>(MAX_PERSISTED_LIVE);
-      const liveAt: number[] = new Array<number>(MAX_PERSISTED_LIVE);
-      let liveSeen = 0;
-      let i = 0;
-      containers.forEachValue((c) => {
-        const idx = i++;
+      // containers with no exit seen and no stop: the newest are kept while room is left, so that a
+      // stop after the restart still knows the pod and sandbox of a container created before it
+      const live: { c: ContainerState; i: number }[] = [];
+      for (const c of candidates) {
+        const i = containers.orderOf(c.id, c);
+        if (i < 0) {
+          candidates.delete(c); // evicted (or replaced by a newer state of the same ID, itself a candidate)
+          continue;
+        }
         const kill = c.lastKillFailAtMs;
         const kubelet = c.lastKubeletFailAtMs;
         const lastFail = kill === undefined ? (kubelet === undefined ? -Infinity : kubelet) : kubelet === undefined || kill >= kubelet ? kill : kubelet;
@@ -614,20 +638,25 @@ export function createCorrelator(opts: {
         // failures within the recent window, or a stop that WAS stuck and ended within it (an ordinary stop is not kept)
         else if (nowMs - lastFail <= th.recentMs || (c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs && c.exitedAtMs >= (cor.stuckAtMs(c) ?? Infinity))) rank = 1;
         else if (c.stateLostAtMs !== undefined && c.exitedAtMs === undefined) rank = 1; // CRI-O lost its state at a start (A12/A13)
-        if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity), i: idx });
-        else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) {
-          const slot = liveSeen++ % MAX_PERSISTED_LIVE;
-          liveRing[slot] = c;
-          liveAt[slot] = idx;
+        if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity), i });
+        else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push({ c, i });
+        else {
+          candidates.delete(c); // settled: rank 0 and not live until something changes it
+          if (nowMs > settledAtMs) settledAtMs = nowMs;
         }
-      });
+      }
+      const byOrder = (a: { i: number }, b: { i: number }): number => a.i - b.i;
+      // map order first, so that ties keep it (the sort is stable)
+      ranked.sort(byOrder);
       ranked.sort((a, b) => b.rank - a.rank || b.at - a.at);
       const chosen: { c: ContainerState; i: number }[] = ranked.slice(0, Math.max(0, maxContainers));
-      const room = Math.min(MAX_PERSISTED_LIVE, Math.max(0, maxContainers - chosen.length), liveSeen);
-      // the last `room` live containers in map order
-      for (let k = liveSeen - room; k < liveSeen; k++) chosen.push({ c: liveRing[k % MAX_PERSISTED_LIVE]!, i: liveAt[k % MAX_PERSISTED_LIVE]! });
+      const room = Math.min(MAX_PERSISTED_LIVE, Math.max(0, maxContainers - chosen.length), live.length);
+      if (room > 0) {
+        live.sort(byOrder);
+        for (let k = live.length - room; k < live.length; k++) chosen.push(live[k]!);
+      }
       // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
-      chosen.sort((a, b) => a.i - b.i);
+      chosen.sort(byOrder);
       const kept = chosen.map((x) => x.c);
       const ids = new Set(kept.map((c) => c.id));
       const podList = new Map<string, PodState>();
@@ -645,6 +674,7 @@ export function createCorrelator(opts: {
       };
     },
     importState(st) {
+      candidatesComplete = false; // the next export walks every container
       for (const c0 of st.containers) {
         const c: ContainerState = { ...c0, id: detach(c0.id) };
         for (const k of ['namespace', 'pod', 'podUID', 'name', 'sandboxId'] as const) if (c[k] !== undefined) c[k] = detach(c[k]);

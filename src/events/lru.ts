@@ -19,8 +19,12 @@ export interface Lru<K, V> {
   readonly size: number;
   values(): IterableIterator<V>;
   entries(): IterableIterator<[K, V]>;
-  /** every value in the map's order, without a generator per call (hot paths: the checkpoint's walk) */
-  forEachValue(fn: (value: V) => void): void;
+  /**
+   * The place of `key` in the map's order, when it holds exactly `value`: a number that grows with
+   * every insertion and every move to the back (so sorting by it gives the order values() walks),
+   * or -1 when the key is gone or holds another value.
+   */
+  orderOf(key: K, value: V): number;
   /** how many entries were evicted because the cap was reached */
   readonly evictions: number;
   readonly max: number;
@@ -29,6 +33,8 @@ export interface Lru<K, V> {
 interface Slot<V> {
   v: V;
   used: boolean;
+  /** when the slot was put at the back of the map (see orderOf) */
+  seq: number;
 }
 
 export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => void): Lru<K, V> {
@@ -36,6 +42,7 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
   const map = new Map<K, Slot<V>>();
   const batch = Math.max(1, Math.floor(max / 64));
   let evictions = 0;
+  let seq = 0;
 
   function evictBatch(): void {
     let n = batch;
@@ -45,6 +52,7 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
       if (scanned++ >= limit) break;
       if (s.used) {
         s.used = false;
+        s.seq = ++seq;
         map.delete(k);
         map.set(k, s);
         continue;
@@ -81,7 +89,7 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
         return;
       }
       if (map.size >= max) evictBatch();
-      map.set(key, { v: value, used: false });
+      map.set(key, { v: value, used: false, seq: ++seq });
     },
     delete: (key) => map.delete(key),
     has: (key) => map.has(key),
@@ -94,8 +102,9 @@ export function createLru<K, V>(max: number, onEvict?: (key: K, value: V) => voi
     *entries() {
       for (const [k, s] of map) yield [k, s.v] as [K, V];
     },
-    forEachValue(fn) {
-      for (const s of map.values()) fn(s.v);
+    orderOf(key, value) {
+      const s = map.get(key);
+      return s !== undefined && s.v === value ? s.seq : -1;
     },
     get evictions() {
       return evictions;
