@@ -239,7 +239,8 @@ export function createCorrelator(opts: {
   const capComm = createLabelCap(lim.maxLabelValues);
   const capReason = createLabelCap(lim.maxLabelValues);
 
-  const containers: Lru<string, ContainerState> = createLru(lim.maxContainers);
+  // an evicted container is no candidate of the checkpoint any more (see `candidates`)
+  const containers: Lru<string, ContainerState> = createLru(lim.maxContainers, (_id, c) => candidates.delete(c));
   const pods: Lru<string, PodState> = createLru(lim.maxPods);
   const podByUid: Lru<string, string> = createLru(lim.maxPods);
   const podBySandbox: Lru<string, string> = createLru(lim.maxPods * 2);
@@ -259,12 +260,14 @@ export function createCorrelator(opts: {
    * or an exit is never undone. Every path that changes a container adds it here (touch): container()
    * (all of ingest), confirm(), kubeletFailure() and importState. `settledAtMs` is the latest time
    * a container was left out at; an export at an earlier time walks every container again.
+   * Nothing is tracked before the first export (`scan` never exports), and an evicted container
+   * leaves the set, so it never holds more than the containers held.
    */
   const candidates = new Set<ContainerState>();
   let candidatesComplete = false;
   let settledAtMs = -Infinity;
   const touch = (c: ContainerState): void => {
-    candidates.add(c);
+    if (candidatesComplete) candidates.add(c);
   };
 
   function container(id: string): ContainerState {
