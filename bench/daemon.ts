@@ -5,6 +5,8 @@
  *   idle-cpu           CPU of the daemon's process tree (with its journalctl) over an idle period, % of one core
  *   idle-cpu-cri       the same for a second daemon polling a fake CRI of 200 running containers, measured
  *                      over the same window; idle-cpu (its CRI socket absent) is the baseline
+ *   metrics-wrk-cri    /metrics p99 under wrk -c64 of the daemon polling the fake CRI (its container
+ *                      series on /metrics); baseline: the same wrk on the daemon without a CRI socket, right after
  *   config-to-metric   drop-in rewritten (atomic rename) -> /metrics shows the new default runtime (p99)
  *   journal-to-metric  kill-failure entry appended to the journal file -> kill-failure counter moves (p99)
  *   metrics-wrk        wrk -t2 -c64 --latency against /metrics: p99 latency and errors
@@ -41,7 +43,7 @@ export interface BenchResult {
   measuredAt?: string;
 }
 
-export const DAEMON_BENCHMARKS = ['start-to-ready', 'idle-cpu', 'idle-cpu-cri', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'] as const;
+export const DAEMON_BENCHMARKS = ['start-to-ready', 'idle-cpu', 'idle-cpu-cri', 'metrics-wrk-cri', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'] as const;
 
 /** The wrk baseline: node:http answering every request with a fixed body (no framework, no work). */
 const BARE_SERVER = `
@@ -266,7 +268,7 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
       o.log(`start-to-ready: ${JSON.stringify(runs)}`);
     }
 
-    const needLong = ['idle-cpu', 'idle-cpu-cri', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'].some(want);
+    const needLong = ['idle-cpu', 'idle-cpu-cri', 'metrics-wrk-cri', 'config-to-metric', 'journal-to-metric', 'metrics-wrk'].some(want);
     if (!needLong) return results;
     const { daemon } = await startDaemon(cli, args(), retries);
     try {
@@ -282,7 +284,7 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
       }
       await sleep(1000);
 
-      if (want('idle-cpu') || want('idle-cpu-cri')) {
+      if (want('idle-cpu') || want('idle-cpu-cri') || want('metrics-wrk-cri')) {
         // 120 s: the figures are 10 ms clock ticks, ~0.1 % of a core is 12 ticks a minute
         const secs = o.quick ? 5 : 120;
         // idle means settled: the first ~20 s after start still carry start-up work (lazy compilation,
@@ -292,7 +294,7 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
         const settleMs = o.quick ? 0 : 20_000;
         // the CRI daemon polls a fake CRI-O (child process, not in its tree) of 200 running containers
         let cri: { daemon: Daemon; fake: ChildProcess; polls: () => Promise<number> } | null = null;
-        if (want('idle-cpu-cri')) {
+        if (want('idle-cpu-cri') || want('metrics-wrk-cri')) {
           const socket = path.join(root, 'c.sock');
           const fake = await startFakeCriChild(socket);
           const { daemon: d } = await startDaemon(cli, [...args(), '--crio-socket', '/c.sock'], retries);
@@ -302,26 +304,51 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
           // its first (cold) poll done: the 200 containers are on /metrics
           await pollUntil(async () => ((await polls()) >= CRI_POLL_CONTAINERS ? true : null), 20_000, 100);
         }
-        await sleep(settleMs);
         try {
-          const trees = [daemon.child.pid!, ...(cri ? [cri.daemon.child.pid!] : [])];
-          const c0 = trees.map(treeCpu);
-          const t0 = process.hrtime.bigint();
-          await sleep(secs * 1000);
-          const c1 = trees.map(treeCpu);
-          const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-          const pct = trees.map((_, i) => round(((c1[i]! - c0[i]!) / wall) * 100, 3));
-          const plain = pct[0]!;
-          results['idle-cpu'] = { metric: 'CPU of the daemon process tree while idle, % of one core', unit: '%', value: plain, baseline: null, ratio: null, limit: 0.2, pass: plain <= 0.2, runs: [plain], details: { seconds: round(wall, 1), cpuSeconds: round(c1[0]! - c0[0]!, 3), processes: processTree(trees[0]!).length, resolution: '10 ms clock ticks', settledMs: settleMs, criSocket: 'absent (each poll fails fast)' } };
-          o.log(`idle-cpu: ${plain}% over ${round(wall, 1)} s`);
-          if (cri) {
-            const withCri = pct[1]!;
-            results['idle-cpu-cri'] = {
-              metric: `CPU of the daemon process tree while idle, polling a fake CRI of ${CRI_POLL_CONTAINERS} running containers every 15 s, % of one core; baseline = idle-cpu (no CRI socket), same window`,
-              unit: '%', value: withCri, baseline: plain, ratio: plain > 0 ? round(withCri / plain, 2) : null, limit: 0.2, pass: withCri <= 0.2, runs: [withCri],
-              details: { seconds: round(wall, 1), cpuSeconds: round(c1[1]! - c0[1]!, 3), containers: await cri.polls(), criPollInterval: '15 s (default)', resolution: '10 ms clock ticks', settledMs: settleMs },
+          if (want('idle-cpu') || want('idle-cpu-cri')) {
+            await sleep(settleMs);
+            const trees = [daemon.child.pid!, ...(cri ? [cri.daemon.child.pid!] : [])];
+            const c0 = trees.map(treeCpu);
+            const t0 = process.hrtime.bigint();
+            await sleep(secs * 1000);
+            const c1 = trees.map(treeCpu);
+            const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+            const pct = trees.map((_, i) => round(((c1[i]! - c0[i]!) / wall) * 100, 3));
+            const plain = pct[0]!;
+            results['idle-cpu'] = { metric: 'CPU of the daemon process tree while idle, % of one core', unit: '%', value: plain, baseline: null, ratio: null, limit: 0.2, pass: plain <= 0.2, runs: [plain], details: { seconds: round(wall, 1), cpuSeconds: round(c1[0]! - c0[0]!, 3), processes: processTree(trees[0]!).length, resolution: '10 ms clock ticks', settledMs: settleMs, criSocket: 'absent (each poll fails fast)' } };
+            o.log(`idle-cpu: ${plain}% over ${round(wall, 1)} s`);
+            if (cri && want('idle-cpu-cri')) {
+              const withCri = pct[1]!;
+              results['idle-cpu-cri'] = {
+                metric: `CPU of the daemon process tree while idle, polling a fake CRI of ${CRI_POLL_CONTAINERS} running containers every 15 s, % of one core; baseline = idle-cpu (no CRI socket), same window`,
+                unit: '%', value: withCri, baseline: plain, ratio: plain > 0 ? round(withCri / plain, 2) : null, limit: 0.2, pass: withCri <= 0.2, runs: [withCri],
+                details: { seconds: round(wall, 1), cpuSeconds: round(c1[1]! - c0[1]!, 3), containers: await cri.polls(), criPollInterval: '15 s (default)', resolution: '10 ms clock ticks', settledMs: settleMs },
+              };
+              o.log(`idle-cpu-cri: ${withCri}% over the same ${round(wall, 1)} s (without a CRI socket: ${plain}%)`);
+            }
+          }
+          if (cri && want('metrics-wrk-cri')) {
+            const secs = o.quick ? 3 : 30;
+            const runWrk = async (url: string): Promise<ReturnType<typeof parseWrk> | string> => {
+              const r = await runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', url]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+              return r.code === 0 ? parseWrk(r.stdout) : `wrk failed: ${r.stderr.trim().split('\n')[0]} (Debian package wrk)`;
             };
-            o.log(`idle-cpu-cri: ${withCri}% over the same ${round(wall, 1)} s (without a CRI socket: ${plain}%)`);
+            const criUrl = new URL('metrics', cri.daemon.url).href;
+            const body = (await get(criUrl)).text;
+            const w = await runWrk(criUrl);
+            const wb = await runWrk(new URL('metrics', daemon.url).href);
+            if (typeof w === 'string') {
+              results['metrics-wrk-cri'] = { metric: '/metrics p99 under wrk -c64, CRI source on', unit: 'ms', value: null, baseline: null, ratio: null, limit: 5, pass: null, runs: [], skipped: w };
+            } else {
+              const baseline = typeof wb === 'string' ? null : wb.p99;
+              results['metrics-wrk-cri'] = {
+                metric: `/metrics p99 latency, wrk -t2 -c64 --latency, daemon polling a fake CRI of ${CRI_POLL_CONTAINERS} containers; baseline = the same wrk on the daemon without a CRI socket, right after`,
+                unit: 'ms', value: w.p99, baseline, ratio: w.p99 !== null && baseline ? round(w.p99 / baseline, 2) : null, limit: 5,
+                pass: w.p99 !== null && w.p99 <= 5 && w.errors === 0 && w.non2xx === 0, runs: w.p99 !== null ? [w.p99] : [],
+                details: { seconds: secs, p50: w.p50, p90: w.p90, rps: w.rps, requests: w.requests, socketErrors: w.errors, non2xx: w.non2xx, bytesPerScrape: body.length, containerSeries: (body.match(/^crio_sentinel_container/gm) ?? []).length, withoutCri: wb },
+              };
+              o.log(`metrics-wrk-cri: ${JSON.stringify(w)}; without CRI: ${JSON.stringify(wb)}`);
+            }
           }
         } finally {
           await cri?.daemon.stop();
