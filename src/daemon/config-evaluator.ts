@@ -25,7 +25,7 @@ export interface ConfigEvaluatorOptions {
   timeoutMs?: number;
   /** heap cap of the worker (MiB); default 512 */
   maxHeapMb?: number;
-  /** stop the worker after this long without work (ms); default 10 000 */
+  /** stop the worker after this long without work (ms); default 1000 (a catch-up after the start does not carry its heap) */
   idleMs?: number;
   /** the worker script; default config-worker.js next to this module */
   workerUrl?: URL;
@@ -48,7 +48,7 @@ type Reply = { id: number; ok: true; report: ConfigReport } | { id: number; ok: 
 
 export function createConfigEvaluator(opts: ConfigEvaluatorOptions): ConfigEvaluator {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const idleMs = opts.idleMs ?? 10_000;
+  const idleMs = opts.idleMs ?? 1_000;
   const url = opts.workerUrl ?? new URL('./config-worker.js', import.meta.url);
   const inline = opts.inline ?? null;
   const useWorker = inline === null && fs.existsSync(fileURLToPath(url));
