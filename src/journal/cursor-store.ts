@@ -32,6 +32,7 @@ export function cursorRealtimeUs(cursor: string): number | null {
 export function createCursorStore(stateDir: string | null): CursorStore {
   if (stateDir === null) return { path: null, load: () => null, save: () => null };
   const path = join(stateDir, CURSOR_FILE);
+  const made = { dir: false };
   return {
     path,
     load(): string | null {
@@ -45,7 +46,7 @@ export function createCursorStore(stateDir: string | null): CursorStore {
       return isCursor(c) ? c : null;
     },
     save(cursor: string, opts?: { sync?: boolean }): string | null {
-      return writeAtomic(stateDir, path, cursor + '\n', opts?.sync ?? true);
+      return writeAtomic(stateDir, path, cursor + '\n', opts?.sync ?? true, made);
     },
   };
 }
@@ -110,11 +111,25 @@ function readBounded(path: string, max: number): { text: string } | { missing: t
 }
 
 /** Write `data` to `path` atomically: a temporary file in the same directory, fsync, rename. */
-function writeAtomic(dir: string, path: string, data: string, sync = true): string | null {
+/**
+ * Write `data` to `path` through a tmp file and a rename. `made.dir`: the directory is known to
+ * exist (a catch-up writes a checkpoint every 1000 records; mkdir once per store, again only when
+ * the directory went away).
+ */
+function writeAtomic(dir: string, path: string, data: string, sync: boolean, made: { dir: boolean }): string | null {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(tmp, 'w', 0o600);
+    let fd: number;
+    try {
+      if (!made.dir) mkdirSync(dir, { recursive: true });
+      fd = openSync(tmp, 'w', 0o600);
+    } catch (err) {
+      // the directory went away since: make it again, once
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true });
+      fd = openSync(tmp, 'w', 0o600);
+    }
+    made.dir = true;
     try {
       writeSync(fd, data);
       if (sync) fsyncSync(fd);
@@ -131,6 +146,7 @@ function writeAtomic(dir: string, path: string, data: string, sync = true): stri
 export function createStateStore(stateDir: string | null): StateStore {
   if (stateDir === null) return { path: null, load: () => ({ ok: false, missing: true }), save: () => null };
   const path = join(stateDir, STATE_FILE);
+  const made = { dir: false };
   return {
     path,
     load(): CheckpointLoad {
@@ -159,7 +175,7 @@ export function createStateStore(stateDir: string | null): StateStore {
         return `cannot serialise the state: ${err instanceof Error ? err.message : String(err)}`;
       }
       if (text.length > MAX_STATE_BYTES) return `state of ${text.length} bytes exceeds ${MAX_STATE_BYTES}; not written`;
-      return writeAtomic(stateDir, path, text + '\n');
+      return writeAtomic(stateDir, path, text + '\n', true, made);
     },
   };
 }

@@ -223,6 +223,18 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
   }
 
   let lastStateError: string | null = null;
+  /** when journal.cursor was last written, and whether it is behind the checkpoint's cursor */
+  let cursorFileAt = -Infinity;
+  let cursorFileBehind = false;
+  function writeCursorFile(c: string, sync: boolean): string | null {
+    const err = store.save(c, { sync });
+    if (err === null) {
+      cursorFileAt = clock();
+      cursorFileBehind = false;
+    }
+    return err;
+  }
+
   function save(): void {
     if (cursor === null || cursor === savedCursor) return;
     let synced = false;
@@ -238,8 +250,12 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
       lastStateError = stateErr;
       synced = stateErr === null;
     }
-    // the checkpoint (fsynced) carries the same cursor: the cursor-only copy needs no fsync of its own
-    const err = store.save(cursor, { sync: !synced });
+    // the checkpoint (fsynced) carries the same cursor: the cursor-only copy needs no fsync of its
+    // own, and is rewritten at most once per flushMs (a catch-up checkpoints every flushEntries
+    // records; journal.cursor is read only when the checkpoint cannot be): tick() and stop() bring it up to date
+    let err: string | null = null;
+    if (synced && clock() - cursorFileAt < flushMs) cursorFileBehind = true;
+    else err = writeCursorFile(cursor, !synced);
     lastSaveAt = clock();
     unsaved = 0;
     if (err !== null) {
@@ -382,6 +398,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
 
   function tick(): void {
     if (unsaved > 0 || (cursor !== null && cursor !== savedCursor)) save();
+    if (cursorFileBehind && savedCursor !== null && clock() - cursorFileAt >= flushMs) writeCursorFile(savedCursor, false);
     // the followed directory disappeared: stop that journalctl, the restart path reports it
     if (child === null || childDir === null || switchTo !== null) return;
     if (!probe.isDir(childDir)) {
@@ -532,6 +549,7 @@ export function createJournalFollower(deps: FollowerDeps): JournalFollower {
         }
       }
       save();
+      if (cursorFileBehind && savedCursor !== null) writeCursorFile(savedCursor, false);
       if (h.up || h.lastError !== 'stopped') {
         h.up = false;
         h.lastError = 'stopped';

@@ -456,13 +456,21 @@ describe('journal follower stop and checkpoint (fake journalctl process)', () =>
     expect(cp).toMatchObject({ ok: true, state: { consumed: 4 } });
     expect((cp as { cursor: string }).cursor).toMatch(/;i=4;/);
     expect(readFileSync(join(state, 'journal.cursor'), 'utf8').trim()).toBe((cp as { cursor: string }).cursor);
+    // the next checkpoints within flushMs leave journal.cursor (the position alone) behind; stop() brings it up to date
+    spawned!.write(Buffer.concat([rec(5), rec(6), rec(7), rec(8)]));
+    await waitFor('read', () => consumed === 8);
+    const cp2 = createStateStore(state).load();
+    expect(cp2).toMatchObject({ ok: true, state: { consumed: 8 } });
+    expect(readFileSync(join(state, 'journal.cursor'), 'utf8').trim()).toMatch(/;i=4;/);
     await f.stop();
+    expect(readFileSync(join(state, 'journal.cursor'), 'utf8').trim()).toBe((cp2 as { cursor: string }).cursor);
+    expect((cp2 as { cursor: string }).cursor).toMatch(/;i=8;/);
 
     spawned = null;
     const g = mk({ export: () => ({}), import: (s) => void restored.push(s) });
     g.start();
-    expect(restored).toEqual([{ consumed: 4 }]);
-    expect(g.cursor()).toMatch(/;i=4;/);
+    expect(restored).toEqual([{ consumed: 8 }]);
+    expect(g.cursor()).toMatch(/;i=8;/);
     await g.stop();
 
     const problems: string[] = [];
@@ -470,7 +478,7 @@ describe('journal follower stop and checkpoint (fake journalctl process)', () =>
     const h = mk({ export: () => ({}), import: () => undefined, onRestoreProblem: (r) => void problems.push(r) });
     h.start();
     expect(problems).toEqual(['corrupt']);
-    expect(h.cursor()).toMatch(/;i=4;/); // journal.cursor still gives the position
+    expect(h.cursor()).toMatch(/;i=8;/); // journal.cursor still gives the position
     await h.stop();
     writeFileSync(join(state, 'journal.state'), JSON.stringify({ format: 'crio-sentinel-journal-state', version: 7, cursor: 's=a;i=1', state: {} }));
     const k = mk({ export: () => ({}), import: () => { throw Object.assign(new Error('no'), { reason: 'corrupt' }); }, onRestoreProblem: (r) => void problems.push(r) });
