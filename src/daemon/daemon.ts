@@ -49,6 +49,8 @@ export interface EventPipeline {
   findingsSource(nowMs: number): EventsSource;
   /** state for open incidents, persisted with the journal cursor (src/events/state-store.ts) */
   exportState?(): unknown;
+  /** JSON.stringify(exportState()), made more cheaply */
+  exportStateJson?(): string;
   /** restore it at start; throws (with a `reason`) when it is unusable */
   importState?(state: unknown): void;
   /** containers with a stop requested and no confirmed exit; CRI state can confirm them (src/containers/exit-signals.ts) */
@@ -79,6 +81,8 @@ export interface JournalSource {
 /** The consumer state a journal source persists with its cursor and restores at start (see FollowerDeps.checkpoint). */
 export interface JournalCheckpoint {
   export(): unknown;
+  /** JSON.stringify(export()), made more cheaply */
+  exportJson?(): string;
   import(state: unknown): void;
   onRestoreProblem(reason: string, detail: string): void;
 }
@@ -613,6 +617,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
           p?.exportState && p.importState
             ? {
                 export: () => p.exportState!(),
+                ...(p.exportStateJson ? { exportJson: () => p.exportStateJson!() } : {}),
                 import: (s) => p.importState!(s),
                 onRestoreProblem: (reason) => metrics.journal.stateRestoreFailure(reason),
               }

@@ -168,6 +168,12 @@ export interface Correlator {
    * recent missing handlers, AppArmor, the last reload failure and the stop RPC count.
    */
   exportState(nowMs: number, maxContainers?: number): CorrelatorState;
+  /**
+   * JSON.stringify(exportState(nowMs, maxContainers)), exactly, without the copies: a container's
+   * JSON is remembered until something changes it (see `touch`). A catch-up checkpoints every
+   * 1000 records with about 200 containers in the state, few of them changed since the last one.
+   */
+  exportStateJson(nowMs: number, maxContainers?: number): string;
   /** Load a validated state into this (fresh) correlator. */
   importState(s: CorrelatorState): void;
   thresholds: Thresholds;
@@ -266,8 +272,11 @@ export function createCorrelator(opts: {
   const candidates = new Set<ContainerState>();
   let candidatesComplete = false;
   let settledAtMs = -Infinity;
+  /** a container's JSON as the last checkpoint wrote it; dropped whenever it may change (touch) */
+  const containerJson = new WeakMap<ContainerState, string>();
   const touch = (c: ContainerState): void => {
     if (candidatesComplete) candidates.add(c);
+    containerJson.delete(c);
   };
 
   function container(id: string): ContainerState {
@@ -399,6 +408,76 @@ export function createCorrelator(opts: {
     }
     c.lastKubeletFailAtMs = ev.atMs;
     if (c.firstStopAtMs === undefined) c.firstStopAtMs = ev.atMs; // kubelet is stopping it
+  }
+
+  /** The containers a checkpoint keeps, in the map's order (exportState). */
+  function persisted(nowMs: number, maxContainers: number): ContainerState[] {
+    // A catch-up exports every 1000 records while about 10 000 containers are held: only the
+    // candidates are looked at (see `candidates`), in any order; `i` is each one's place in the
+    // map's order, which the ranking's ties and the kept list follow.
+    if (!candidatesComplete || nowMs < settledAtMs) {
+      candidates.clear();
+      for (const c of containers.values()) candidates.add(c);
+      candidatesComplete = true;
+      settledAtMs = -Infinity;
+    }
+    const ranked: { c: ContainerState; rank: number; at: number; i: number }[] = [];
+    // containers with no exit seen and no stop: the newest are kept while room is left, so that a
+    // stop after the restart still knows the pod and sandbox of a container created before it
+    const live: { c: ContainerState; i: number }[] = [];
+    for (const c of candidates) {
+      const i = containers.orderOf(c.id, c);
+      if (i < 0) {
+        candidates.delete(c); // evicted (or replaced by a newer state of the same ID, itself a candidate)
+        continue;
+      }
+      const kill = c.lastKillFailAtMs;
+      const kubelet = c.lastKubeletFailAtMs;
+      const lastFail = kill === undefined ? (kubelet === undefined ? -Infinity : kubelet) : kubelet === undefined || kill >= kubelet ? kill : kubelet;
+      let rank = 0;
+      if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) rank = 3;
+      else if (c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs) rank = 2;
+      // failures within the recent window, or a stop that WAS stuck and ended within it (an ordinary stop is not kept)
+      else if (nowMs - lastFail <= th.recentMs || (c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs && c.exitedAtMs >= (cor.stuckAtMs(c) ?? Infinity))) rank = 1;
+      else if (c.stateLostAtMs !== undefined && c.exitedAtMs === undefined) rank = 1; // CRI-O lost its state at a start (A12/A13)
+      if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity), i });
+      else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push({ c, i });
+      else {
+        candidates.delete(c); // settled: rank 0 and not live until something changes it
+        if (nowMs > settledAtMs) settledAtMs = nowMs;
+      }
+    }
+    const byOrder = (a: { i: number }, b: { i: number }): number => a.i - b.i;
+    // map order first, so that ties keep it (the sort is stable)
+    ranked.sort(byOrder);
+    ranked.sort((a, b) => b.rank - a.rank || b.at - a.at);
+    const chosen: { c: ContainerState; i: number }[] = ranked.slice(0, Math.max(0, maxContainers));
+    const room = Math.min(MAX_PERSISTED_LIVE, Math.max(0, maxContainers - chosen.length), live.length);
+    if (room > 0) {
+      live.sort(byOrder);
+      for (let k = live.length - room; k < live.length; k++) chosen.push(live[k]!);
+    }
+    // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
+    chosen.sort(byOrder);
+    const kept = chosen.map((x) => x.c);
+    return kept;
+  }
+
+  /** Everything of a checkpoint but its containers: their pods, handlers, AppArmor, the last reload failure, the stop RPC count (copies). */
+  function persistedRest(kept: ContainerState[], nowMs: number): Omit<CorrelatorState, 'containers'> {
+    const ids = new Set(kept.map((c) => c.id));
+    const podList = new Map<string, PodState>();
+    for (const c of kept) {
+      const p = podOfContainer(c);
+      if (p && !podList.has(p.key)) podList.set(p.key, { ...p, sandboxIds: [...p.sandboxIds], containers: p.containers.filter((id) => ids.has(id)), evidence: [...p.evidence] });
+    }
+    return {
+      pods: [...podList.values()],
+      handlerMissing: [...handlerMissing].filter(([, h]) => nowMs - h.lastAtMs <= th.recentMs).map(([k, h]) => [k, { ...h, evidence: [...h.evidence] }]),
+      apparmor: { ...apparmor, peers: [...apparmor.peers], evidence: [...apparmor.evidence] },
+      reloadFailure: reloadFailure ? { ...reloadFailure } : null,
+      stopRpc,
+    };
   }
 
   const cor: Correlator = {
@@ -613,68 +692,27 @@ export function createCorrelator(opts: {
     apparmor: () => apparmor,
     reloadFailure: () => reloadFailure,
     exportState(nowMs, maxContainers = MAX_PERSISTED_CONTAINERS) {
-      // A catch-up exports every 1000 records while about 10 000 containers are held: only the
-      // candidates are looked at (see `candidates`), in any order; `i` is each one's place in the
-      // map's order, which the ranking's ties and the kept list follow.
-      if (!candidatesComplete || nowMs < settledAtMs) {
-        candidates.clear();
-        for (const c of containers.values()) candidates.add(c);
-        candidatesComplete = true;
-        settledAtMs = -Infinity;
-      }
-      const ranked: { c: ContainerState; rank: number; at: number; i: number }[] = [];
-      // containers with no exit seen and no stop: the newest are kept while room is left, so that a
-      // stop after the restart still knows the pod and sandbox of a container created before it
-      const live: { c: ContainerState; i: number }[] = [];
-      for (const c of candidates) {
-        const i = containers.orderOf(c.id, c);
-        if (i < 0) {
-          candidates.delete(c); // evicted (or replaced by a newer state of the same ID, itself a candidate)
-          continue;
-        }
-        const kill = c.lastKillFailAtMs;
-        const kubelet = c.lastKubeletFailAtMs;
-        const lastFail = kill === undefined ? (kubelet === undefined ? -Infinity : kubelet) : kubelet === undefined || kill >= kubelet ? kill : kubelet;
-        let rank = 0;
-        if (c.firstStopAtMs !== undefined && cor.resolvedAtMs(c, nowMs) === undefined) rank = 3;
-        else if (c.execLastAtMs !== undefined && nowMs - c.execLastAtMs < th.execLoopQuietMs) rank = 2;
-        // failures within the recent window, or a stop that WAS stuck and ended within it (an ordinary stop is not kept)
-        else if (nowMs - lastFail <= th.recentMs || (c.exitedAtMs !== undefined && nowMs - c.exitedAtMs <= th.recentMs && c.exitedAtMs >= (cor.stuckAtMs(c) ?? Infinity))) rank = 1;
-        else if (c.stateLostAtMs !== undefined && c.exitedAtMs === undefined) rank = 1; // CRI-O lost its state at a start (A12/A13)
-        if (rank > 0) ranked.push({ c, rank, at: Math.max(lastFail, c.execLastAtMs ?? -Infinity, c.lastStopAtMs ?? -Infinity, c.exitedAtMs ?? -Infinity), i });
-        else if (c.exitedAtMs === undefined && c.firstStopAtMs === undefined) live.push({ c, i });
-        else {
-          candidates.delete(c); // settled: rank 0 and not live until something changes it
-          if (nowMs > settledAtMs) settledAtMs = nowMs;
-        }
-      }
-      const byOrder = (a: { i: number }, b: { i: number }): number => a.i - b.i;
-      // map order first, so that ties keep it (the sort is stable)
-      ranked.sort(byOrder);
-      ranked.sort((a, b) => b.rank - a.rank || b.at - a.at);
-      const chosen: { c: ContainerState; i: number }[] = ranked.slice(0, Math.max(0, maxContainers));
-      const room = Math.min(MAX_PERSISTED_LIVE, Math.max(0, maxContainers - chosen.length), live.length);
-      if (room > 0) {
-        live.sort(byOrder);
-        for (let k = live.length - room; k < live.length; k++) chosen.push(live[k]!);
-      }
-      // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
-      chosen.sort(byOrder);
-      const kept = chosen.map((x) => x.c);
-      const ids = new Set(kept.map((c) => c.id));
-      const podList = new Map<string, PodState>();
-      for (const c of kept) {
-        const p = podOfContainer(c);
-        if (p && !podList.has(p.key)) podList.set(p.key, { ...p, sandboxIds: [...p.sandboxIds], containers: p.containers.filter((id) => ids.has(id)), evidence: [...p.evidence] });
-      }
+      const kept = persisted(nowMs, maxContainers);
       return {
         containers: kept.map((c) => ({ ...c, execRecent: [...c.execRecent], evidence: [...c.evidence], execEvidence: [...c.execEvidence] })),
-        pods: [...podList.values()],
-        handlerMissing: [...handlerMissing].filter(([, h]) => nowMs - h.lastAtMs <= th.recentMs).map(([k, h]) => [k, { ...h, evidence: [...h.evidence] }]),
-        apparmor: { ...apparmor, peers: [...apparmor.peers], evidence: [...apparmor.evidence] },
-        reloadFailure: reloadFailure ? { ...reloadFailure } : null,
-        stopRpc,
+        ...persistedRest(kept, nowMs),
       };
+    },
+    exportStateJson(nowMs, maxContainers = MAX_PERSISTED_CONTAINERS) {
+      const kept = persisted(nowMs, maxContainers);
+      const parts: string[] = [];
+      for (const c of kept) {
+        let j = containerJson.get(c);
+        if (j === undefined) {
+          // the same JSON as the copy exportState makes (own properties, same order)
+          j = JSON.stringify(c);
+          containerJson.set(c, j);
+        }
+        parts.push(j);
+      }
+      // "containers" is the first key: the rest is stringified with an empty list, then spliced
+      const rest = JSON.stringify({ containers: [], ...persistedRest(kept, nowMs) });
+      return `{"containers":[${parts.join(',')}]${rest.slice('{"containers":[]'.length)}`;
     },
     importState(st) {
       candidatesComplete = false; // the next export walks every container

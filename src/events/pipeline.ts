@@ -47,6 +47,8 @@ export interface EventPipeline {
   stats(): EventPipelineStats;
   /** what open incidents need across a restart, as of the newest entry (src/events/state-store.ts) */
   exportState(): EventState;
+  /** JSON.stringify(exportState()), exactly; cheaper (the correlator remembers unchanged containers' JSON) */
+  exportStateJson(): string;
   /** load a persisted state into this fresh pipeline; throws StateError (and changes nothing) when it is not valid */
   importState(raw: unknown): void;
   /** a strong exit signal from CRI state (the container is EXITED); see Correlator.confirmExit */
@@ -168,6 +170,22 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
       timeline: timeline.exportState(),
       classifier: { open: boundOpenRecords(classifier.exportState().open) },
     }),
+    exportStateJson() {
+      // the same keys in the same order as exportState; the correlator's part is spliced in (only
+      // numbers come before it, so the marker cannot occur earlier)
+      const correlatorJson = correlator.exportStateJson(lastMs ?? opts.clock());
+      const rest = JSON.stringify({
+        version: EVENT_STATE_VERSION,
+        entries,
+        lastMs,
+        correlator: 0,
+        timeline: timeline.exportState(),
+        classifier: { open: boundOpenRecords(classifier.exportState().open) },
+      });
+      const marker = ',"correlator":0,';
+      const at = rest.indexOf(marker);
+      return `${rest.slice(0, at)},"correlator":${correlatorJson},${rest.slice(at + marker.length)}`;
+    },
     importState(raw) {
       const st = parseEventState(raw);
       entries = st.entries;

@@ -78,6 +78,8 @@ export interface StateStore {
   load(): CheckpointLoad;
   /** persist cursor + state; returns an error message instead of throwing */
   save(cursor: string, state: unknown, savedAt: string): string | null;
+  /** the same, with the state already serialised (JSON.stringify(state)): the file is byte for byte what save() writes */
+  saveJson(cursor: string, stateJson: string, savedAt: string): string | null;
   readonly path: string | null;
 }
 
@@ -144,7 +146,7 @@ function writeAtomic(dir: string, path: string, data: string, sync: boolean, mad
 }
 
 export function createStateStore(stateDir: string | null): StateStore {
-  if (stateDir === null) return { path: null, load: () => ({ ok: false, missing: true }), save: () => null };
+  if (stateDir === null) return { path: null, load: () => ({ ok: false, missing: true }), save: () => null, saveJson: () => null };
   const path = join(stateDir, STATE_FILE);
   const made = { dir: false };
   return {
@@ -174,6 +176,13 @@ export function createStateStore(stateDir: string | null): StateStore {
       } catch (err) {
         return `cannot serialise the state: ${err instanceof Error ? err.message : String(err)}`;
       }
+      if (text.length > MAX_STATE_BYTES) return `state of ${text.length} bytes exceeds ${MAX_STATE_BYTES}; not written`;
+      return writeAtomic(stateDir, path, text + '\n', true, made);
+    },
+    saveJson(cursor, stateJson, savedAt) {
+      // "state" is the last key: the head is stringified with a placeholder, then the state appended
+      const head = JSON.stringify({ format: STATE_FORMAT, version: STATE_FILE_VERSION, savedAt, cursor, state: 0 });
+      const text = `${head.slice(0, -'0}'.length)}${stateJson}}`;
       if (text.length > MAX_STATE_BYTES) return `state of ${text.length} bytes exceeds ${MAX_STATE_BYTES}; not written`;
       return writeAtomic(stateDir, path, text + '\n', true, made);
     },

@@ -1,7 +1,8 @@
 /**
  * The checkpoint's export looks only at the containers that can be in it (src/events/correlator.ts,
- * `candidates`): a pipeline that exports after every step must export exactly what a fresh pipeline
- * fed the same steps exports at once (a walk over every container). On the demo incident, the
+ * `candidates`) and remembers each container's JSON until it changes: a pipeline that exports after
+ * every step must export exactly what a fresh pipeline fed the same steps exports at once (a walk
+ * over every container, no remembered JSON), and its JSON export must be JSON.stringify of that. On the demo incident, the
  * reference sample, the real capture and a generated bench journal; with the default caps and with
  * caps small enough that containers are evicted and moved in the map; with CRI exit confirmations
  * interleaved (exits confirmed from outside the journal).
@@ -86,12 +87,14 @@ describe('the checkpoint export looks only at its candidates, and exports what a
         let nonEmpty = 0;
         for (let k = 0; k < steps.length; k++) {
           apply(a, steps[k]!);
-          const got = JSON.stringify(a.exportState());
+          // the checkpoint's JSON (remembered per container until it changes) at every step, the objects every other step
+          const got = k % 2 === 0 ? a.exportStateJson() : JSON.stringify(a.exportState());
           if (k % every !== 0 && k !== steps.length - 1) continue;
           const b = make();
           for (let j = 0; j <= k; j++) apply(b, steps[j]!);
           const want = JSON.stringify(b.exportState());
           if (got !== want) expect({ k, got: JSON.parse(got) }).toEqual({ k, got: JSON.parse(want) });
+          expect(got).toBe(want);
           compared++;
           if ((JSON.parse(got) as { correlator: { containers: unknown[] } }).correlator.containers.length > 0) nonEmpty++;
         }
@@ -114,7 +117,12 @@ describe('a container the export left out is looked at again when something chan
     mk('stopped-weak', T0 + 5 * MIN, { containerId: ID }),
   ];
   const fresh = () => createCorrelator({ timeline: createDefaultTimeline() });
-  const ids = (cor: ReturnType<typeof fresh>, at: number) => cor.exportState(at).containers.map((c) => c.id);
+  const ids = (cor: ReturnType<typeof fresh>, at: number) => {
+    const fromJson = (JSON.parse(cor.exportStateJson(at)) as { containers: { id: string; exitedAtMs?: number; kubeletFailures: number }[] }).containers;
+    const st = cor.exportState(at);
+    expect(fromJson).toEqual(JSON.parse(JSON.stringify(st.containers)));
+    return st.containers.map((c) => c.id);
+  };
 
   it('an exit confirmed from outside the journal (CRI) long after: the stop was stuck and ended recently', () => {
     const steps = (cor: ReturnType<typeof fresh>) => {

@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { createCursorStore, cursorRealtimeUs, isCursor } from '../../src/journal/cursor-store.js';
+import { createCursorStore, createStateStore, cursorRealtimeUs, isCursor } from '../../src/journal/cursor-store.js';
 import { createExportParser } from '../../src/journal/export-parser.js';
 import { chooseDirectory, findExecutable, FOLLOW_MATCHES, journalctlArgs, journalctlCommand, journalDirectories, readJournalDirectory, STDOUT_BUFFER } from '../../src/journal/journalctl.js';
 import { journalctlBinary, journalRemote, makeJournal, toExport } from '../helpers/journal-fixture.js';
@@ -63,6 +63,22 @@ describe('journalctl arguments and directories', () => {
     rmSync(r, { recursive: true });
     rmSync(join(v, 'system@x.journal~'));
     expect(chooseDirectory([v, r])).toBe(v); // exists, empty, nothing better
+  });
+});
+
+describe('state store', () => {
+  it('saveJson writes byte for byte what save writes, and the directory again when it went away', () => {
+    const c = 's=26b6deadd3d5421b98e5ed2308104a2b;i=1;b=4e4ce9c6db3b4719b69468c19e993c97;m=116fe0cbd;t=6615d306618fa;x=953e1dbd702a9f4b';
+    const state = { version: 1, entries: 3, lastMs: null, text: 'a "quoted" \u2028 line\n', list: [1, { x: 'y' }] };
+    const a = createStateStore(join(dir, 'a'));
+    const b = createStateStore(join(dir, 'b'));
+    expect(a.save(c, state, '2026-01-01T00:00:00.000Z')).toBeNull();
+    expect(b.saveJson(c, JSON.stringify(state), '2026-01-01T00:00:00.000Z')).toBeNull();
+    expect(readFileSync(b.path!, 'utf8')).toBe(readFileSync(a.path!, 'utf8'));
+    expect(b.load()).toEqual({ ok: true, cursor: c, state, savedAt: '2026-01-01T00:00:00.000Z' });
+    rmSync(join(dir, 'b'), { recursive: true });
+    expect(b.saveJson(c, '{}', 'x')).toBeNull();
+    expect(b.load()).toMatchObject({ ok: true, state: {} });
   });
 });
 
