@@ -51,5 +51,5 @@ USER 65532:65532
 EXPOSE 20260
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:20260/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--single-threaded-gc", "/opt/crio-sentinel/dist/src/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--single-threaded-gc", "--optimize-for-size", "/opt/crio-sentinel/dist/src/cli.js"]
 CMD ["run", "--root=/host", "--node-facts=mounted", "--web.listen-address=:20260", "--state-dir=/var/lib/crio-sentinel"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc
+#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc --optimize-for-size
 /**
  * crio-sentinel command line: `check`, `fix`, `scan` and `run` are faces of one pipeline.
  * Each command module exports `main(argv): Promise<number>` and returns its exit status.
@@ -9,6 +9,10 @@
  * --single-threaded-gc      no GC helper threads: with them, RSS at 5 M and 10 M entries ranged over
  *                           89-132 MiB in three runs, without them over 78-87 MiB in four, for the
  *                           same live heap; CPU on the follow path was the same.
+ * --optimize-for-size       V8's memory-saving mode (among others, full GCs that compact to give
+ *                           pages back): the daemon's peak anonymous RSS while it catches up 1 M
+ *                           journal entries 55-59 MiB instead of 70-78 MiB, for about 1 s more
+ *                           CPU (7.3 -> 8.3 s of node; bench vs-npd, docs/performance.md).
  */
 import { UserError } from './core/errors.js';
 import { VERSION } from './core/version.js';
