@@ -84,6 +84,21 @@ function containerOf(o: Obj): CriContainer | null {
   };
 }
 
+/**
+ * The client returns the same list object for an answer equal to the previous one (src/cri/client.ts),
+ * so the parsed entries of a list are remembered per list object and copied (the poll fills in each
+ * container's status): a steady poll does not parse 200 ids and timestamps again.
+ */
+const parsedLists = new WeakMap<Obj[], readonly object[]>();
+function mapOnce<T extends object>(list: Obj[], parse: (o: Obj) => T | null): T[] {
+  let parsed = parsedLists.get(list) as readonly T[] | undefined;
+  if (!parsed) {
+    parsed = list.map(parse).filter((x): x is T => x !== null);
+    parsedLists.set(list, parsed);
+  }
+  return parsed.map((x) => ({ ...x }));
+}
+
 /** The container's pid from a ContainerStatus(verbose) info map, without parsing the runtime spec. */
 export function infoPid(info: Record<string, string>): number | null {
   const ok = (n: number): number | null => (Number.isSafeInteger(n) && n > 0 ? n : null);
@@ -135,8 +150,8 @@ export async function pollCri(client: CriClient, opts: CriPollOptions = {}): Pro
   } catch (e) {
     if (e instanceof CriError && e.kind !== 'rpc-error') throw e;
   }
-  const sandboxes = (await client.listPodSandbox()).map(sandboxOf).filter((s): s is CriSandbox => s !== null);
-  const containers = (await client.listContainers()).map(containerOf).filter((c): c is CriContainer => c !== null);
+  const sandboxes = mapOnce(await client.listPodSandbox(), sandboxOf);
+  const containers = mapOnce(await client.listContainers(), containerOf);
 
   const maxStatus = Math.max(0, opts.maxStatus ?? 2000);
   const cache = opts.statusCache;

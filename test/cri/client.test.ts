@@ -30,10 +30,11 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe('CRI client against a fake gRPC runtime', () => {
+  const node = fakeNode(3, 2, 'nvidia');
   let fake: FakeCri;
   let client: CriClient;
   beforeAll(async () => {
-    fake = await startFakeCri({ socketPath: path.join(tmp, 'fake.sock'), ...fakeNode(3, 2, 'nvidia'), specBytes: 2000 });
+    fake = await startFakeCri({ socketPath: path.join(tmp, 'fake.sock'), ...node, specBytes: 2000 });
     client = createCriClient({ socketPath: fake.socketPath, timeoutMs: 500 });
   });
   afterAll(async () => {
@@ -66,6 +67,28 @@ describe('CRI client against a fake gRPC runtime', () => {
     cache.delete(a.containers[0]?.id);
     await pollCri(client, { statusCache: cache });
     expect((fake.calls.ContainerStatus ?? 0) - before).toBe(7);
+  });
+
+  it('an answer equal to the previous one is the same object; a changed one is decoded anew', async () => {
+    const a = await client.listContainers();
+    const b = await client.listContainers();
+    expect(b).toBe(a);
+    node.containers[0]!.state = 'CONTAINER_EXITED';
+    try {
+      const c = await client.listContainers();
+      expect(c).not.toBe(a);
+      expect(c[0]).toMatchObject({ state: 'CONTAINER_EXITED' });
+      expect(a[0]).toMatchObject({ state: 'CONTAINER_RUNNING' }); // the old answer is left as it was
+      // two polls of the same answer still give each its own container objects (the poll fills them in)
+      const p1 = await pollCri(client);
+      const p2 = await pollCri(client);
+      expect(p2.containers).toEqual(p1.containers);
+      expect(p2.containers[0]).not.toBe(p1.containers[0]);
+      p1.containers[0]!.pid = -1;
+      expect((await pollCri(client)).containers[0]!.pid).not.toBe(-1);
+    } finally {
+      node.containers[0]!.state = 'CONTAINER_RUNNING';
+    }
   });
 
   it('an answer that does not decode is "garbage", and the next poll works again', async () => {
