@@ -163,7 +163,10 @@ describe.skipIf(!haveTools)('crio-sentinel run: the journal through the real jou
       async () => {
         const t = await daemon!.metrics();
         const counted = ['crio', 'kubelet', 'conmon', 'kernel', 'other'].reduce((n, unit) => n + (sample(t, 'crio_sentinel_journal_entries_total', { unit }) ?? 0), 0);
-        return sample(t, 'crio_sentinel_pods_stuck_terminating') === 1 && counted === entries.length ? t : null;
+        // and the first configuration evaluation done: under load it can finish after the daemon listens
+        // (start() waits for it at most 2 s), and default_runtime_info only exists from then on
+        const evaluated = /^crio_sentinel_default_runtime_info\{/m.test(t);
+        return sample(t, 'crio_sentinel_pods_stuck_terminating') === 1 && counted === entries.length && evaluated ? t : null;
       },
       20_000,
     );
