@@ -14,11 +14,11 @@
  * - After an unreachable, timeout or not-crio error the session is dropped and opened again at the
  *   next call, so a CRI-O that comes back is seen at the next poll.
  *
- * Why not @grpc/grpc-js: a unary call costs ~0.25 ms CPU there against ~0.05 ms here (bench
- * cri-poll, docs/cri.md), and a cold poll of 200 containers is ~205 calls. Only what a read-only
- * unary client needs of the gRPC wire protocol is implemented: one length-prefixed, uncompressed
- * message each way (a compressed answer is refused as garbage: we never offer an encoding), the
- * status in the trailers or in a trailers-only answer.
+ * Why not @grpc/grpc-js: a cold poll of 200 containers (~205 unary calls) cost 58.7-72.9 ms CPU
+ * through it and costs 24.6-30.9 ms here (bench cri-poll, docs/containers.md; the issue's limit is
+ * 50 ms). Only what a read-only unary client needs of the gRPC wire protocol is implemented: one
+ * length-prefixed, uncompressed message each way (a compressed answer is refused as garbage: we
+ * never offer an encoding), the status in the trailers or in a trailers-only answer.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -224,7 +224,7 @@ export function createCriClient(opts: CriClientOptions): CriClient {
             [http2.constants.HTTP2_HEADER_METHOD]: 'POST',
             [http2.constants.HTTP2_HEADER_PATH]: types.path,
             // exactly this: the real CRI-O 1.32.13 drops the connection, without an answer, when a
-            // request says "application/grpc+proto" (observed in the lab; docs/cri.md)
+            // request says "application/grpc+proto" (observed in the lab; docs/containers.md)
             'content-type': 'application/grpc',
             te: 'trailers',
             'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,

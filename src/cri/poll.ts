@@ -22,7 +22,7 @@ export interface CriPollOptions {
   /**
    * ContainerStatus answers kept across polls (the daemon's): a container is asked again only when
    * it is new or its listed state changed, so a steady poll is four calls whatever the node runs
-   * (a unary call costs ~0.1 ms CPU on the HTTP/2 client; bench cri-poll). Pruned to the listed ids.
+   * (a unary call costs ~0.15 ms CPU; bench cri-poll). Pruned to the listed ids.
    */
   statusCache?: Map<string, { state: CriContainerState; pid: number | null; reason: string | null; exitCode: number | null }>;
   /** "cri-o" (default): any other runtime name is a not-crio degradation */
