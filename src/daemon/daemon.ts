@@ -316,10 +316,12 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   };
 
   // ------------------------------------------------------------ CRI-O socket + process
-  const client = deps.crioClient ?? createCrioClient({ socketPath: path.join(root, flags.crioSocket) });
+  /** CRI-O's socket on this machine: its HTTP API, its CRI (gRPC) and the process lookup all mean this one */
+  const crioSocketPath = path.join(root, flags.crioSocket);
+  const client = deps.crioClient ?? createCrioClient({ socketPath: crioSocketPath });
   // the container source: CRI poll + runtime roots every poll; status/metrics read the last result
   const containerSource = createContainerSource({
-    socketPath: path.join(root, flags.crioSocket),
+    socketPath: crioSocketPath,
     root,
     view: deps.fileView ?? createHostFileView(root),
     clock,
@@ -355,18 +357,17 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     if (list === null || list === undefined) return false;
     lastScanAt = clock();
     try {
-      const socketPath = path.join(root, flags.crioSocket);
       const holders = deps.socketHolders;
       const next = await findCrioProcess({
         listProcesses: list,
         readProcFile: deps.readProcFile ?? (() => null),
         readProc: root === '/',
-        socketHolders: holders && root === '/' ? (pids) => holders(socketPath, pids) : undefined,
+        socketHolders: holders && root === '/' ? (pids) => holders(crioSocketPath, pids) : undefined,
         onAmbiguous: (pids, chosen, how) => {
           const key = `${pids.join(',')}>${chosen}`;
           if (key === lastAmbiguity) return;
           lastAmbiguity = key;
-          log.warn('several CRI-O daemons run; reading the flags of one', { pids: pids.join(' '), chosen, how, socket: socketPath });
+          log.warn('several CRI-O daemons run; reading the flags of one', { pids: pids.join(' '), chosen, how, socket: crioSocketPath });
         },
       });
       const before = JSON.stringify(processInputs(proc));

@@ -459,8 +459,7 @@ export function createCorrelator(opts: {
     }
     // in the map's own order (least recently inserted first): ties in lists and the LRU keep theirs
     chosen.sort(byOrder);
-    const kept = chosen.map((x) => x.c);
-    return kept;
+    return chosen.map((x) => x.c);
   }
 
   /** Everything of a checkpoint but its containers: their pods, handlers, AppArmor, the last reload failure, the stop RPC count (copies). */

@@ -83,6 +83,16 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
 
   const iso = (ms: number): string => new Date(ms).toISOString();
 
+  /** The persisted state with `correlatorPart` in the correlator's place (one key order for exportState and exportStateJson). */
+  const stateWith = <C>(correlatorPart: C) => ({
+    version: EVENT_STATE_VERSION as typeof EVENT_STATE_VERSION,
+    entries,
+    lastMs,
+    correlator: correlatorPart,
+    timeline: timeline.exportState(),
+    classifier: { open: boundOpenRecords(classifier.exportState().open) },
+  });
+
   const p: EventPipeline = {
     ingest(entry) {
       entries++;
@@ -162,26 +172,12 @@ export function createEventPipeline(opts: EventPipelineOptions): EventPipeline {
     },
     lastEntryAtMs: () => lastMs,
     stats: () => ({ entries, classifier: classifier.stats(), correlator: correlator.stats() }),
-    exportState: () => ({
-      version: EVENT_STATE_VERSION,
-      entries,
-      lastMs,
-      correlator: correlator.exportState(lastMs ?? opts.clock()),
-      timeline: timeline.exportState(),
-      classifier: { open: boundOpenRecords(classifier.exportState().open) },
-    }),
+    exportState: () => stateWith(correlator.exportState(lastMs ?? opts.clock())),
     exportStateJson() {
-      // the same keys in the same order as exportState; the correlator's part is spliced in (only
-      // numbers come before it, so the marker cannot occur earlier)
+      // exportState's JSON with the correlator's part spliced in (only numbers come before it, so
+      // the marker cannot occur earlier)
       const correlatorJson = correlator.exportStateJson(lastMs ?? opts.clock());
-      const rest = JSON.stringify({
-        version: EVENT_STATE_VERSION,
-        entries,
-        lastMs,
-        correlator: 0,
-        timeline: timeline.exportState(),
-        classifier: { open: boundOpenRecords(classifier.exportState().open) },
-      });
+      const rest = JSON.stringify(stateWith(0));
       const marker = ',"correlator":0,';
       const at = rest.indexOf(marker);
       return `${rest.slice(0, at)},"correlator":${correlatorJson},${rest.slice(at + marker.length)}`;

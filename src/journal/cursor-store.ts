@@ -112,9 +112,9 @@ function readBounded(path: string, max: number): { text: string } | { missing: t
   }
 }
 
-/** Write `data` to `path` atomically: a temporary file in the same directory, fsync, rename. */
 /**
- * Write `data` to `path` through a tmp file and a rename. `made.dir`: the directory is known to
+ * Write `data` to `path` atomically: a temporary file in the same directory, fsync (when `sync`),
+ * rename. `made.dir`: the directory is known to
  * exist (a catch-up writes a checkpoint every 1000 records; mkdir once per store, again only when
  * the directory went away).
  */
