@@ -193,6 +193,12 @@ async function pollUntil<T>(fn: () => Promise<T | null>, timeoutMs: number, inte
   return null;
 }
 
+/** `wrk -t2 -c64 --latency` against `url` for `secs` seconds: its parsed figures, or why it did not run. */
+async function wrkLatency(url: string, secs: number): Promise<ReturnType<typeof parseWrk> | string> {
+  const r = await runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', url]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+  return r.code === 0 ? parseWrk(r.stdout) : `wrk failed: ${r.stderr.trim().split('\n')[0]} (Debian package wrk)`;
+}
+
 /** One kill-failure entry through the NVIDIA wrapper, timestamped now, as export text. */
 function killFailureEntry(seq: number): Buffer {
   const nowUs = Date.now() * 1000 - 1000;
@@ -329,14 +335,10 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
           }
           if (cri && want('metrics-wrk-cri')) {
             const secs = o.quick ? 3 : 30;
-            const runWrk = async (url: string): Promise<ReturnType<typeof parseWrk> | string> => {
-              const r = await runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', url]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
-              return r.code === 0 ? parseWrk(r.stdout) : `wrk failed: ${r.stderr.trim().split('\n')[0]} (Debian package wrk)`;
-            };
             const criUrl = new URL('metrics', cri.daemon.url).href;
             const body = (await get(criUrl)).text;
-            const w = await runWrk(criUrl);
-            const wb = await runWrk(new URL('metrics', daemon.url).href);
+            const w = await wrkLatency(criUrl, secs);
+            const wb = await wrkLatency(new URL('metrics', daemon.url).href, secs);
             if (typeof w === 'string') {
               results['metrics-wrk-cri'] = { metric: '/metrics p99 under wrk -c64, CRI source on', unit: 'ms', value: null, baseline: null, ratio: null, limit: 5, pass: null, runs: [], skipped: w };
             } else {
@@ -396,9 +398,7 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
       if (want('metrics-wrk')) {
         const secs = o.quick ? 3 : 30;
         const body = (await get(metricsUrl)).text;
-        const wrk = async (url: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-          runChild('wrk', ['-t2', '-c64', `-d${secs}s`, '--latency', url]).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
-        const r = await wrk(metricsUrl);
+        const w = await wrkLatency(metricsUrl, secs);
         // baseline side by side: a bare node:http server answering with the same bytes, same wrk
         const bodyFile = path.join(base, 'metrics.txt');
         fs.writeFileSync(bodyFile, body);
@@ -413,19 +413,17 @@ export async function runDaemonBenchmarks(o: DaemonBenchOptions): Promise<Record
         } catch {
           bareUrl = '';
         }
-        const rb = bareUrl ? await wrk(bareUrl) : null;
+        const wb = bareUrl ? await wrkLatency(bareUrl, secs) : null;
         bare.kill('SIGTERM');
-        if (r.code !== 0) {
-          results['metrics-wrk'] = { metric: '/metrics p99 under wrk -c64', unit: 'ms', value: null, baseline: null, ratio: null, limit: 5, pass: null, runs: [], skipped: `wrk failed: ${r.stderr.trim().split('\n')[0]} (Debian package wrk)` };
+        if (typeof w === 'string') {
+          results['metrics-wrk'] = { metric: '/metrics p99 under wrk -c64', unit: 'ms', value: null, baseline: null, ratio: null, limit: 5, pass: null, runs: [], skipped: w };
         } else {
-          const w = parseWrk(r.stdout);
-          const wb = rb && rb.code === 0 ? parseWrk(rb.stdout) : null;
           const pass = w.p99 !== null && w.p99 <= 5 && w.errors === 0 && w.non2xx === 0;
-          const baseline = wb?.p99 ?? null;
+          const baseline = typeof wb === 'object' && wb !== null ? wb.p99 : null;
           results['metrics-wrk'] = {
             metric: '/metrics p99 latency, wrk -t2 -c64 --latency; baseline = bare node:http server with the same body',
             unit: 'ms', value: w.p99, baseline, ratio: w.p99 !== null && baseline ? round(w.p99 / baseline, 2) : null, limit: 5, pass, runs: w.p99 !== null ? [w.p99] : [],
-            details: { seconds: secs, p50: w.p50, p90: w.p90, rps: w.rps, requests: w.requests, socketErrors: w.errors, non2xx: w.non2xx, bytesPerScrape: body.length, bare: wb },
+            details: { seconds: secs, p50: w.p50, p90: w.p90, rps: w.rps, requests: w.requests, socketErrors: w.errors, non2xx: w.non2xx, bytesPerScrape: body.length, bare: typeof wb === 'object' ? wb : null },
           };
           o.log(`metrics-wrk: ${JSON.stringify(w)}; bare server: ${JSON.stringify(wb)}`);
         }
